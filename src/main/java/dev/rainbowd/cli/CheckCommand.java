@@ -1,0 +1,33 @@
+package dev.rainbowd.cli;
+
+import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "check", description = "Validate the config and print the effective settings (like nginx -t).")
+final class CheckCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            Config c = config.load();
+            out.println("# " + c.file() + ": valid");
+            c.describe().forEach(out::println);
+            return ExitCodes.OK;
+        } catch (ConfigException e) {
+            spec.commandLine().getErr().println("rainbowd: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
+    }
+}

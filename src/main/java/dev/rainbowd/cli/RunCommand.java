@@ -1,0 +1,59 @@
+package dev.rainbowd.cli;
+
+import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigException;
+import dev.rainbowd.daemon.Daemon;
+import dev.rainbowd.daemon.Signals;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "run", description = "Run the daemon in the foreground (the default command).")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption config;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        return run(config, spec.commandLine().getErr());
+    }
+
+    static int run(ConfigOption option, PrintWriter err) {
+        Config config;
+        try {
+            config = option.load();
+        } catch (ConfigException e) {
+            err.println("rainbowd: " + e.getMessage());
+            return ExitCodes.CONFIG;
+        }
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(config);
+        } catch (Daemon.StartupException e) {
+            err.println("rainbowd: " + e.getMessage());
+            return ExitCodes.FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable shutdown = () -> {
+            daemon.close();
+            stopped.countDown();
+        };
+        Signals.on("TERM", shutdown);
+        Signals.on("INT", shutdown);
+        // Any other way out of the JVM still stops the generations: no backend outlives us.
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown-hook"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            daemon.close();
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.rainbowd.daemon;
+
+import dev.rainbowd.config.Config;
+import dev.rainbowd.control.ControlServer;
+import dev.rainbowd.deploy.Deployer;
+import dev.rainbowd.deploy.Trigger;
+import dev.rainbowd.health.HealthProbe;
+import dev.rainbowd.process.Launcher;
+import dev.rainbowd.proxy.ProxyRouter;
+import dev.rainbowd.proxy.TrafficSwitch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running rainbowd: the proxy and control listeners, the deployer and its generations.
+ * {@link #close()} is the orderly shutdown: stop accepting, finish in-flight requests, stop every
+ * generation.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    /** Client and upstream connections idle this long are closed (nginx: keepalive_timeout 75s). */
+    private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Config config;
+    private final Server server;
+    private final ServerConnector proxyConnector;
+    private final ServerConnector controlConnector;
+    private final TrafficSwitch traffic = new TrafficSwitch();
+    private final HealthProbe probe;
+    private final Deployer deployer;
+    private boolean closed;
+
+    private Daemon(Config config) {
+        this.config = config;
+        this.probe = new HealthProbe(config.healthTimeout());
+        this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic);
+
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("rainbowd");
+        server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false); // the app's own Date header is passed through
+        proxyConnector = connector("proxy", config.host(), config.port(), http);
+        controlConnector = connector("control", config.controlHost(), config.controlPort(), new HttpConfiguration());
+        server.addConnector(proxyConnector);
+        server.addConnector(controlConnector);
+
+        Handler proxy = new GracefulHandler(new ProxyRouter(traffic, config.queueTimeout(), IDLE_TIMEOUT));
+        Handler control = new ControlServer(deployer, config.controlToken());
+        server.setHandler(new ByConnector(proxy, control, controlConnector));
+        // On stop, in-flight proxied requests get up to drainTimeout to finish.
+        server.setStopTimeout(config.drainTimeout().toMillis());
+        server.setStopAtShutdown(false);
+    }
+
+    private ServerConnector connector(String name, String host, int port, HttpConfiguration http) {
+        ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
+        c.setName(name);
+        c.setHost(host);
+        c.setPort(port);
+        c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+        c.setAcceptQueueSize(1024);
+        return c;
+    }
+
+    /** Binds both ports and starts the first generation (without waiting for it). */
+    public static Daemon start(Config config) throws StartupException {
+        prepareStateDir(config.stateDir());
+        Daemon d = new Daemon(config);
+        try {
+            d.server.start();
+        } catch (Exception e) {
+            d.close();
+            throw new StartupException("cannot listen on " + config.host() + ":" + config.port() + " and "
+                    + config.controlHost() + ":" + config.controlPort() + ": " + rootMessage(e));
+        }
+        log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
+                d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        d.deployer.request(Trigger.STARTUP);
+        return d;
+    }
+
+    private static void prepareStateDir(Path dir) throws StartupException {
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new StartupException("stateDir " + dir + " is not writable: " + rootMessage(e));
+        }
+    }
+
+    public Deployer deployer() { return deployer; }
+    public int proxyPort() { return proxyConnector.getLocalPort(); }
+    public int controlPort() { return controlConnector.getLocalPort(); }
+    public Config config() { return config; }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)",
+                config.drainTimeout().toMillis());
+        deployer.stopDeploying();
+        traffic.shutdown();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.warn("stopping the listeners: {}", rootMessage(e));
+        }
+        deployer.close();
+        probe.close();
+        log.info("rainbowd stopped");
+    }
+
+    /** Both listeners share one server and thread pool; the connector a request came in on picks its handler. */
+    private static final class ByConnector extends Handler.Sequence {
+        private final Handler proxy;
+        private final Handler control;
+        private final Connector controlConnector;
+
+        ByConnector(Handler proxy, Handler control, Connector controlConnector) {
+            super(proxy, control); // as children, both are started and stopped with the server
+            this.proxy = proxy;
+            this.control = control;
+            this.controlConnector = controlConnector;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            Connector c = request.getConnectionMetaData().getConnector();
+            return (c == controlConnector ? control : proxy).handle(request, response, callback);
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** The daemon could not start; the message is one line for the user. */
+    public static final class StartupException extends Exception {
+        StartupException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,394 @@
+package dev.rainbowd.deploy;
+
+import dev.rainbowd.config.Config;
+import dev.rainbowd.config.Readiness;
+import dev.rainbowd.health.HealthProbe;
+import dev.rainbowd.process.Generation;
+import dev.rainbowd.process.Launcher;
+import dev.rainbowd.proxy.TrafficSwitch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that changes what runs. Deploys run one at a time on the deployer thread;
+ * triggers that arrive meanwhile coalesce into one pending deploy. All state below is guarded by
+ * {@code this}; the proxy only ever reads the {@link TrafficSwitch}.
+ */
+public final class Deployer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Deployer.class);
+
+    private final Config config;
+    private final Launcher launcher;
+    private final HealthProbe probe;
+    private final TrafficSwitch traffic;
+    private final Set<Integer> reservedPorts;
+    private final Instant started = Instant.now();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(threads("deployer"));
+    private final ExecutorService stopper = Executors.newCachedThreadPool(threads("stopper"));
+
+    private Generation live;
+    private final List<Generation> draining = new ArrayList<>();
+    private Generation starting;
+    private Pending pending;
+    private DeployProgress deploying;
+    private DeployResult last;
+    private long nextDeploy = 1;
+    private int nextGeneration = 1;
+    private boolean closed;
+
+    private static final class Pending {
+        final long id;
+        final Trigger trigger;
+        final CompletableFuture<DeployResult> result = new CompletableFuture<>();
+        int coalesced;
+
+        Pending(long id, Trigger trigger) {
+            this.id = id;
+            this.trigger = trigger;
+        }
+    }
+
+    public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic) {
+        this.config = config;
+        this.launcher = launcher;
+        this.probe = probe;
+        this.traffic = traffic;
+        this.reservedPorts = Set.of(config.port(), config.controlPort());
+    }
+
+    /**
+     * Asks for a deploy. If one is already waiting to start, this request joins it: however many
+     * triggers arrive during a deploy, one more deploy follows it, with the newest code.
+     */
+    public synchronized DeployTicket request(Trigger trigger) {
+        if (closed) {
+            return new DeployTicket(0, CompletableFuture.completedFuture(new DeployResult(
+                    0, false, trigger, 0, 0, "rainbowd is shutting down", Duration.ZERO, Instant.now())));
+        }
+        if (pending != null) {
+            pending.coalesced++;
+            return new DeployTicket(pending.id, pending.result);
+        }
+        Pending p = new Pending(nextDeploy++, trigger);
+        pending = p;
+        log.info("deploy #{} ({}): queued", p.id, trigger);
+        worker.execute(this::runPending);
+        return new DeployTicket(p.id, p.result);
+    }
+
+    public synchronized Status status() {
+        List<GenerationStatus> drainingNow = draining.stream().map(this::describe).toList();
+        return new Status(live == null ? null : describe(live), drainingNow, deploying, pending != null,
+                last, Duration.between(started, Instant.now()));
+    }
+
+    /** Number of generations alive or being stopped, the one being deployed included. */
+    public synchronized int generationCount() {
+        return (live == null ? 0 : 1) + draining.size() + (starting == null ? 0 : 1);
+    }
+
+    private GenerationStatus describe(Generation g) {
+        Instant since = g.liveSince() != null ? g.liveSince() : g.started();
+        return new GenerationStatus(g.number(), g.color(), g.port(), g.pid(), g.release().toString(), since,
+                g.backend().inFlight());
+    }
+
+    private void runPending() {
+        Pending p;
+        synchronized (this) {
+            p = pending;
+            pending = null;
+            if (p == null) return;
+            deploying = new DeployProgress(p.id, p.trigger, 0, 0, "launching", 0, Instant.now());
+        }
+        if (p.coalesced > 0) log.info("deploy #{} ({}): {} more trigger(s) coalesced into it", p.id, p.trigger, p.coalesced);
+        long t0 = System.nanoTime();
+        DeployResult result;
+        try {
+            result = deploy(p, t0);
+        } catch (RuntimeException e) {
+            log.error("deploy #{} failed unexpectedly", p.id, e);
+            result = failed(p, t0, 0, 0, "internal error: " + e);
+        }
+        synchronized (this) {
+            deploying = null;
+            last = result;
+        }
+        if (result.live()) {
+            log.info("deploy #{} ({}): generation {} live on port {} after {} ms", p.id, p.trigger,
+                    result.generation(), result.port(), result.duration().toMillis());
+        } else {
+            log.error("deploy #{} ({}): failed after {} ms: {}", p.id, p.trigger, result.duration().toMillis(), result.reason());
+        }
+        p.result.complete(result);
+    }
+
+    private DeployResult deploy(Pending p, long t0) {
+        long deadline = t0 + config.healthDeadline().toNanos();
+        Path release;
+        try {
+            release = release();
+        } catch (IOException e) {
+            return failed(p, t0, 0, 0, e.getMessage());
+        }
+        for (int attempt = 1; ; attempt++) {
+            Generation gen;
+            synchronized (this) {
+                if (closed) return failed(p, t0, 0, 0, "rainbowd is shutting down");
+                try {
+                    gen = launcher.launch(nextGeneration++, release, busyPorts());
+                } catch (IOException e) {
+                    return failed(p, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
+                }
+                starting = gen;
+                deploying = progress(p, gen, phaseOf(config.readiness()), 0);
+            }
+            gen.exit().thenAccept(code -> exited(gen, code));
+            String notReady = awaitReady(p, gen, deadline);
+            if (notReady == null) {
+                cutover(p, gen);
+                return new DeployResult(p.id, true, p.trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
+            }
+            boolean exited = gen.exit().isDone();
+            log.warn("generation {} port {}: {}", gen.name(), gen.port(), notReady);
+            stopNow(gen);
+            synchronized (this) {
+                starting = null;
+            }
+            // Exiting before healthy is what a port race looks like: try again on a fresh port.
+            if (exited && attempt < config.launchAttempts() && System.nanoTime() < deadline && !isClosed()) {
+                log.info("deploy #{}: launch attempt {} of {} failed, retrying on a fresh port", p.id, attempt, config.launchAttempts());
+                continue;
+            }
+            String attempts = config.launchAttempts() > 1 && exited ? " (attempt " + attempt + " of " + config.launchAttempts() + ")" : "";
+            return failed(p, t0, gen.number(), gen.port(), "generation " + gen.name() + " " + notReady + attempts);
+        }
+    }
+
+    /** Null when the generation is ready for traffic, else why not. */
+    private String awaitReady(Pending p, Generation gen, long deadlineNanos) {
+        Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+        if (config.readiness() instanceof Readiness.HealthCheck hc) {
+            HealthProbe.Outcome outcome = probe.await(gen.port(), hc.path(), left, gen.exit(), n -> {
+                synchronized (this) {
+                    if (starting == gen) deploying = progress(p, gen, "probing", n);
+                }
+            });
+            if (outcome.healthy()) {
+                log.info("generation {} port {}: healthy after {} ms ({} probes)", gen.name(), gen.port(),
+                        outcome.elapsed().toMillis(), outcome.attempts());
+                return null;
+            }
+            return gen.exit().isDone() ? exitReason(gen) : outcome.reason();
+        }
+        Duration warmup = ((Readiness.Warmup) config.readiness()).time();
+        try {
+            int code = gen.exit().get(Math.min(warmup.toMillis(), left.toMillis()), TimeUnit.MILLISECONDS);
+            return "exited with status " + code + " during warmup";
+        } catch (TimeoutException e) {
+            return warmup.compareTo(left) <= 0 ? null : "healthDeadline passed before warmupTime";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } catch (ExecutionException e) {
+            return "exit could not be observed: " + e.getCause();
+        }
+    }
+
+    private static String exitReason(Generation gen) {
+        return "exited with status " + gen.exit().join() + " before it was healthy";
+    }
+
+    private void cutover(Pending p, Generation gen) {
+        Generation old;
+        List<Generation> evicted = new ArrayList<>();
+        synchronized (this) {
+            old = live;
+            live = gen;
+            starting = null;
+            gen.markLive();
+            traffic.cutover(gen.backend());
+            if (old != null) draining.add(old);
+            // Over maxGenerations, the oldest draining generations go at once, without draining.
+            for (int i = 0; 1 + draining.size() - evicted.size() > config.maxGenerations() && i < draining.size(); i++) {
+                evicted.add(draining.get(i));
+            }
+        }
+        log.info("deploy #{}: cutover to generation {} port {} pid {}{}", p.id, gen.name(), gen.port(), gen.pid(),
+                old == null ? "" : " (generation " + old.name() + " draining, " + old.backend().inFlight() + " in flight)");
+        if (old != null && !evicted.contains(old)) drain(old);
+        for (Generation g : evicted) {
+            log.warn("generation {} port {}: over maxGenerations ({}), stopping it without waiting for its {} request(s)",
+                    g.name(), g.port(), config.maxGenerations(), g.backend().inFlight());
+            stop(g);
+        }
+    }
+
+    private void drain(Generation old) {
+        old.backend().drain().copy()
+                .orTimeout(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((ok, timeout) -> {
+                    if (timeout != null) {
+                        log.warn("generation {} port {}: {} request(s) still in flight after drainTimeout {} ms, stopping it",
+                                old.name(), old.port(), old.backend().inFlight(), config.drainTimeout().toMillis());
+                    } else {
+                        log.info("generation {} port {}: drained", old.name(), old.port());
+                    }
+                    stop(old);
+                });
+    }
+
+    private CompletableFuture<Void> stop(Generation g) {
+        return g.stop(config.stopTimeout(), stopper).whenComplete((v, x) -> {
+            synchronized (this) {
+                draining.remove(g);
+            }
+        });
+    }
+
+    /** Stops a generation that never went live, and waits: a failed deploy leaves nothing behind. */
+    private void stopNow(Generation g) {
+        try {
+            g.stop(config.stopTimeout(), stopper).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.error("generation {}: stop failed: {}", g.name(), e.getCause().toString());
+        }
+    }
+
+    /** The live generation's process ended without being asked to: a crash. */
+    private void exited(Generation gen, int code) {
+        if (gen.stopRequested()) return;
+        boolean restart;
+        synchronized (this) {
+            if (gen == starting) return; // the deploy in progress sees it and fails or retries
+            if (draining.contains(gen)) {
+                log.warn("generation {} port {}: exited with status {} while draining", gen.name(), gen.port(), code);
+                draining.remove(gen);
+                return;
+            }
+            if (gen != live) return;
+            live = null;
+            traffic.clear(gen.backend());
+            restart = config.restartOnCrash() && !closed;
+        }
+        log.error("generation {} port {}: exited with status {} while live; {}", gen.name(), gen.port(), code,
+                restart ? "starting a new generation" : "restartOnCrash is off, requests wait for a redeploy");
+        stop(gen); // whatever is left of its process tree
+        if (restart) request(Trigger.CRASH);
+    }
+
+    private Path release() throws IOException {
+        if (config.releaseLink().isPresent()) {
+            Path link = config.releaseLink().get();
+            Path target;
+            try {
+                target = link.toRealPath();
+            } catch (NoSuchFileException e) {
+                throw new IOException("releaseLink " + link + " points to a missing path");
+            }
+            if (!Files.isDirectory(target)) throw new IOException("releaseLink " + link + " points to " + target + ", not a directory");
+            return target;
+        }
+        Path dir = config.workingDir();
+        if (!Files.isDirectory(dir)) throw new IOException("workingDir " + dir + " is not a directory");
+        return dir;
+    }
+
+    private Set<Integer> busyPorts() {
+        Set<Integer> busy = new HashSet<>(reservedPorts);
+        if (live != null) busy.add(live.port());
+        draining.forEach(g -> busy.add(g.port()));
+        return busy;
+    }
+
+    private static String phaseOf(Readiness r) {
+        return r instanceof Readiness.HealthCheck ? "probing" : "warming up";
+    }
+
+    private static DeployProgress progress(Pending p, Generation gen, String phase, int probes) {
+        return new DeployProgress(p.id, p.trigger, gen.number(), gen.port(), phase, probes, Instant.now());
+    }
+
+    private DeployResult failed(Pending p, long t0, int generation, int port, String reason) {
+        return new DeployResult(p.id, false, p.trigger, generation, port, reason, since(t0), Instant.now());
+    }
+
+    private static Duration since(long t0) {
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Deploys no more: the pending one fails, the one under way is interrupted and cleaned up. */
+    public void stopDeploying() {
+        Pending p;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            p = pending;
+            pending = null;
+        }
+        if (p != null) p.result.complete(failed(p, System.nanoTime(), 0, 0, "rainbowd is shutting down"));
+        worker.shutdownNow();
+    }
+
+    /**
+     * Stops every generation (SIGTERM, SIGKILL after stopTimeout) and waits for them: no backend
+     * outlives the daemon.
+     */
+    @Override
+    public void close() {
+        stopDeploying();
+        try {
+            worker.awaitTermination(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Generation> all = new ArrayList<>();
+        synchronized (this) {
+            if (starting != null) all.add(starting);
+            if (live != null) all.add(live);
+            all.addAll(draining);
+        }
+        CompletableFuture<?>[] stops = all.stream().map(this::stop).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(stops).get(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.error("not every generation stopped cleanly: {}", e.toString());
+        }
+        stopper.shutdown();
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,111 @@
+package dev.rainbowd.process;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts generations: {@code /bin/sh -c RUN rainbowd PORT PIDFILE} in a session of its own, with
+ * the app's output passed to our log line by line.
+ */
+public final class Launcher {
+    private static final Logger log = LoggerFactory.getLogger(Launcher.class);
+    private static final Logger appLog = LoggerFactory.getLogger("app");
+
+    /** {@code $1}, {@code ${2}}, {@code $PORT}, {@code ${PIDFILE:-x}}: the run line places the arguments itself. */
+    private static final Pattern REFERENCES =
+            Pattern.compile("\\$\\{?[12]|\\$\\{?(PORT|PIDFILE)(?![A-Za-z0-9_])");
+    private static final Path SETSID = findSetsid();
+
+    private final String run;
+    private final Map<String, String> env;
+    private final Path stateDir;
+
+    public Launcher(String run, Map<String, String> env, Path stateDir) {
+        this.run = run;
+        this.env = Map.copyOf(env);
+        this.stateDir = stateDir;
+    }
+
+    /** The argv rainbowd executes for a run line, port and pidfile. */
+    static List<String> command(String run, int port, Path pidfile) {
+        // The original appended port and pidfile to the command: keep that for run lines that
+        // don't place them (`sh run.sh`), without letting the shell re-split them.
+        String script = REFERENCES.matcher(run).find() ? run : run + " \"$@\"";
+        List<String> argv = new ArrayList<>();
+        if (SETSID != null) {
+            argv.add(SETSID.toString());
+        }
+        argv.addAll(List.of("/bin/sh", "-c", script, "rainbowd", Integer.toString(port), pidfile.toString()));
+        return argv;
+    }
+
+    /** Launches generation {@code number} in {@code release}, on a free port not in {@code busy}. */
+    public Generation launch(int number, Path release, Set<Integer> busy) throws IOException {
+        int port = freePort(busy);
+        Path pidfile = stateDir.resolve("generation-" + number + ".pid");
+        Files.deleteIfExists(pidfile);
+        ProcessBuilder pb = new ProcessBuilder(command(run, port, pidfile))
+                .directory(release.toFile())
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Map<String, String> environment = pb.environment();
+        environment.putAll(env);
+        environment.put("PORT", Integer.toString(port));
+        environment.put("PIDFILE", pidfile.toString());
+        environment.put("RAINBOW_GENERATION", Integer.toString(number));
+        Process process = pb.start();
+        Generation gen = new Generation(number, port, pidfile, release, process);
+        pump(gen, process);
+        log.info("generation {} port {} pid {}: launched in {}", gen.name(), port, process.pid(), release);
+        return gen;
+    }
+
+    private static void pump(Generation gen, Process process) {
+        String prefix = "[" + gen.name() + "] ";
+        Thread t = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    appLog.info("{}{}", prefix, line);
+                }
+            } catch (IOException e) {
+                // the process and everything that held its output are gone
+            }
+        }, "gen-" + gen.number() + "-output");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Asks the kernel for a free port. Another process may still take it first: see launchAttempts. */
+    static int freePort(Set<Integer> busy) throws IOException {
+        for (int i = 0; i < 100; i++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = s.getLocalPort();
+                if (!busy.contains(port)) return port;
+            }
+        }
+        throw new IOException("no free port on 127.0.0.1");
+    }
+
+    private static Path findSetsid() {
+        for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            Path path = Path.of(p);
+            if (Files.isExecutable(path)) return path;
+        }
+        log.warn("setsid not found: stopping a generation will only reach the processes it started directly");
+        return null;
+    }
+}

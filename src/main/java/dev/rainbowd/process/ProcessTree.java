@@ -1,0 +1,70 @@
+package dev.rainbowd.process;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * The processes that belong to one generation.
+ *
+ * <p>Every generation is started in a session of its own ({@code setsid}), so its session id is the
+ * pid rainbowd started. Membership is read from {@code /proc/PID/stat}: unlike
+ * {@link ProcessHandle#descendants()}, this still finds a worker whose parent already exited and
+ * that was re-parented to init, which is exactly the process that would otherwise be leaked.
+ */
+final class ProcessTree {
+    private static final Path PROC = Path.of("/proc");
+
+    private final ProcessHandle root;
+
+    ProcessTree(ProcessHandle root) {
+        this.root = root;
+    }
+
+    /** The live processes of the tree: the session's members plus the root's descendants. */
+    List<ProcessHandle> members() {
+        Map<Long, ProcessHandle> found = new LinkedHashMap<>();
+        if (root.isAlive()) found.put(root.pid(), root);
+        root.descendants().forEach(p -> found.put(p.pid(), p));
+        if (Files.isDirectory(PROC)) {
+            try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
+                for (Path dir : dirs) {
+                    long pid = Long.parseLong(dir.getFileName().toString());
+                    if (found.containsKey(pid)) continue;
+                    OptionalLong sid = sessionOf(pid);
+                    if (sid.isPresent() && sid.getAsLong() == root.pid()) {
+                        ProcessHandle.of(pid).ifPresent(p -> found.put(pid, p));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // /proc is a best effort on top of descendants(): a process may vanish mid-scan
+            }
+        }
+        found.values().removeIf(p -> !p.isAlive());
+        return List.copyOf(found.values());
+    }
+
+    boolean contains(long pid) {
+        if (pid == root.pid()) return root.isAlive();
+        OptionalLong sid = sessionOf(pid);
+        if (sid.isPresent() && sid.getAsLong() == root.pid()) return true;
+        return root.descendants().anyMatch(p -> p.pid() == pid);
+    }
+
+    /** The session id (field 6 of /proc/PID/stat), if the process exists. */
+    static OptionalLong sessionOf(long pid) {
+        try {
+            String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
+            // comm (field 2) is in parentheses and may hold spaces: count fields after the last ')'
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return OptionalLong.of(Long.parseLong(f[3]));
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+}

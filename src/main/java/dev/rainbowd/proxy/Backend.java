@@ -1,0 +1,69 @@
+package dev.rainbowd.proxy;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A generation as the proxy sees it: a port on 127.0.0.1 and the requests in flight to it.
+ *
+ * <p>The count is exact: a request is counted from the moment it is routed here until Jetty
+ * completes its callback, whichever way it ends (response sent, backend error, client gone).
+ * Once draining has reached zero the backend is closed and admits no request again, so a
+ * request that raced the cutover is routed to the new generation instead of to a process
+ * that is being stopped.
+ */
+public final class Backend {
+    private static final int CLOSED = Integer.MIN_VALUE;
+
+    private final int generation;
+    private final int port;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean draining;
+
+    public Backend(int generation, int port) {
+        this.generation = generation;
+        this.port = port;
+    }
+
+    public int generation() { return generation; }
+    public int port() { return port; }
+
+    /** Requests currently forwarded to this backend and not yet completed. */
+    public int inFlight() {
+        int n = inFlight.get();
+        return n == CLOSED ? 0 : n;
+    }
+
+    /** Counts one more request in flight, unless the backend has drained and closed. */
+    boolean tryAcquire() {
+        for (;;) {
+            int n = inFlight.get();
+            if (n == CLOSED) return false;
+            if (inFlight.compareAndSet(n, n + 1)) return true;
+        }
+    }
+
+    void release() {
+        if (inFlight.decrementAndGet() == 0 && draining) tryClose();
+    }
+
+    /**
+     * Stops admitting requests once none is in flight. The future completes when the last
+     * in-flight request has completed (at once if there is none).
+     */
+    public CompletableFuture<Void> drain() {
+        draining = true;
+        tryClose();
+        return drained;
+    }
+
+    private void tryClose() {
+        if (inFlight.compareAndSet(0, CLOSED)) drained.complete(null);
+    }
+
+    @Override
+    public String toString() {
+        return "generation " + generation + " on port " + port;
+    }
+}
