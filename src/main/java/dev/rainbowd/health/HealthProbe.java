@@ -1,0 +1,165 @@
+package dev.rainbowd.health;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import okhttp3.Call;
+import okhttp3.ConnectionPool;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/** HTTP health checks of a generation on 127.0.0.1. One instance is shared by all deploys. */
+public final class HealthProbe implements AutoCloseable {
+
+    /** One probe: {@code healthy} iff the app answered 2xx; {@code detail} says what happened, e.g. "HTTP 500". */
+    public record ProbeResult(boolean healthy, String detail) {}
+
+    /** The end of {@link #await}: {@code reason} is null when healthy, else why not. */
+    public record Outcome(boolean healthy, int attempts, Duration elapsed, String reason) {}
+
+    private static final Duration BACKOFF_INITIAL = Duration.ofMillis(20);
+    private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
+
+    private final Duration probeTimeout;
+    private final OkHttpClient client;
+
+    public HealthProbe(Duration probeTimeout) {
+        this.probeTimeout = probeTimeout;
+        this.client = new OkHttpClient.Builder()
+                .connectTimeout(probeTimeout)
+                .readTimeout(probeTimeout)
+                .writeTimeout(probeTimeout)
+                .callTimeout(probeTimeout)
+                // A probe must see the app as it is: no silent retry, no redirect, no cache, and
+                // no pooled connection (a stale one would fail a healthy app, a live one hide a dead accept loop).
+                .retryOnConnectionFailure(false)
+                .followRedirects(false)
+                .followSslRedirects(false)
+                .cache(null)
+                .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
+                .build();
+    }
+
+    /** One GET of {@code http://127.0.0.1:port/path}. Never throws. */
+    public ProbeResult probe(int port, String path) {
+        return probe(port, path, probeTimeout, new AtomicReference<>());
+    }
+
+    /**
+     * Probes until healthy, until {@code deadline} has passed, or until {@code abort} completes
+     * (the deployer passes the process's exit future, so a process that dies fails at once).
+     * {@code onAttempt} gets the attempt number (from 1) before each probe.
+     */
+    public Outcome await(int port, String path, Duration deadline, CompletableFuture<?> abort, IntConsumer onAttempt) {
+        long start = System.nanoTime();
+        long end = start + deadline.toNanos();
+        Backoff backoff = new Backoff(BACKOFF_INITIAL, BACKOFF_MAX, ThreadLocalRandom.current());
+        AtomicReference<Call> inFlight = new AtomicReference<>();
+        // An exit while a probe waits for its answer cuts that probe short too.
+        abort.whenComplete((result, error) -> {
+            Call call = inFlight.get();
+            if (call != null) call.cancel();
+        });
+        int attempts = 0;
+        ProbeResult last = null;
+        while (true) {
+            if (abort.isDone()) return failed(start, attempts, "aborted after " + probes(attempts));
+            if (Thread.currentThread().isInterrupted()) return failed(start, attempts, "interrupted");
+            long remaining = end - System.nanoTime();
+            if (remaining <= 0) {
+                return failed(start, attempts, "not healthy after " + human(deadline) + " (" + probes(attempts)
+                        + (last == null ? "" : ", last: " + last.detail()) + ")");
+            }
+            attempts++;
+            onAttempt.accept(attempts);
+            // Shorten the last probe so the deadline is kept.
+            Duration timeout = Duration.ofNanos(Math.min(probeTimeout.toNanos(), remaining));
+            last = probe(port, path, timeout, inFlight);
+            if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null);
+            long delay = Math.min(backoff.next().toNanos(), end - System.nanoTime());
+            if (delay <= 0) continue;
+            try {
+                abort.get(delay, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                continue; // the normal case: nothing happened, probe again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed(start, attempts, "interrupted");
+            } catch (ExecutionException | CancellationException e) {
+                // aborted as well: reported at the top of the loop
+            }
+        }
+    }
+
+    private ProbeResult probe(int port, String path, Duration timeout, AtomicReference<Call> inFlight) {
+        String url = "http://127.0.0.1:" + port + (path.startsWith("/") ? path : "/" + path);
+        Request request;
+        try {
+            request = new Request.Builder().url(url).header("Connection", "close").build();
+        } catch (IllegalArgumentException e) {
+            return new ProbeResult(false, "invalid URL " + url);
+        }
+        Call call = client.newCall(request);
+        call.timeout().timeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        inFlight.set(call);
+        try (Response response = call.execute()) {
+            int code = response.code();
+            return new ProbeResult(code >= 200 && code < 300, "HTTP " + code);
+        } catch (IOException e) {
+            return new ProbeResult(false, describe(e, call, timeout));
+        } catch (RuntimeException e) { // OkHttp reports some protocol violations unchecked; a probe never throws
+            return new ProbeResult(false, e.toString());
+        } finally {
+            inFlight.set(null);
+        }
+    }
+
+    private static String describe(IOException e, Call call, Duration timeout) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof ConnectException) {
+            return message.contains("refused") || String.valueOf(e.getCause()).contains("refused")
+                    ? "connection refused" : "connect failed: " + message;
+        }
+        if (e instanceof SocketTimeoutException || message.equals("timeout")) return "timed out after " + human(timeout);
+        if (call.isCanceled()) return "canceled";
+        if (e instanceof InterruptedIOException && message.equals("interrupted")) {
+            Thread.currentThread().interrupt(); // Okio consumed the flag to throw
+            return "interrupted";
+        }
+        if (e instanceof SocketException && message.contains("reset")) return "connection reset";
+        if (message.startsWith("unexpected end of stream")) return "connection closed without a response";
+        return e.getClass().getSimpleName() + ": " + message;
+    }
+
+    private static Outcome failed(long start, int attempts, String reason) {
+        return new Outcome(false, attempts, Duration.ofNanos(System.nanoTime() - start), reason);
+    }
+
+    private static String probes(int n) {
+        return n + (n == 1 ? " probe" : " probes");
+    }
+
+    /** "2s", "1500ms": how the config spells durations. */
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 && ms > 0 ? ms / 1000 + "s" : ms + "ms";
+    }
+
+    @Override
+    public void close() {
+        client.dispatcher().executorService().shutdown();
+        client.connectionPool().evictAll();
+    }
+}

@@ -1,0 +1,638 @@
+package dev.rainbowd.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+
+    private static final String ORIGINAL = """
+            {"run": "sh run.sh", "healthCheckPath": "/health", "port": 7000, "controlPort": 7001}
+            """;
+
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String content) throws IOException {
+        Path file = dir.resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private Config load(String content) throws Exception {
+        return load(write("rainbow.yaml", content));
+    }
+
+    private Config load(Path file) throws ConfigException {
+        return ConfigLoader.load(file, Map.of("TMPDIR", dir.resolve("tmp").toString()), dir.resolve("no-run-rainbow"));
+    }
+
+    /** Asserts the load fails with one line that names the file and contains every fragment. */
+    private String fails(String content, String... fragments) throws IOException {
+        Path file = write("rainbow.yaml", content);
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file));
+        assertMessage(e.getMessage(), file, fragments);
+        return e.getMessage();
+    }
+
+    private static void assertMessage(String message, Path file, String... fragments) {
+        assertFalse(message.contains("\n") || message.contains("\r"), "one line: " + message);
+        assertTrue(message.startsWith(file + ": "), "names the file: " + message);
+        for (String fragment : fragments) {
+            assertTrue(message.contains(fragment), "contains [" + fragment + "]: " + message);
+        }
+    }
+
+    // ---- the original JSON format ----
+
+    @Test
+    void originalJsonLoads() throws Exception {
+        Config c = load(write("rainbow.conf.json", ORIGINAL));
+        assertEquals("sh run.sh", c.run());
+        assertEquals(new Readiness.HealthCheck("/health"), c.readiness());
+        assertEquals(7000, c.port());
+        assertEquals(7001, c.controlPort());
+        assertEquals(dir.resolve("rainbow.conf.json"), c.file());
+    }
+
+    @Test
+    void originalJsonWithWarmupTimeLoads() throws Exception {
+        Config c = load(write("rainbow.conf.json", """
+                {"run": "sh run.sh", "warmupTime": 5000, "port": 7000, "controlPort": 7001}
+                """));
+        assertEquals(new Readiness.Warmup(Duration.ofSeconds(5)), c.readiness());
+    }
+
+    @Test
+    void jsonSlashEscapeLoadsAsWritten() throws Exception {
+        Config c = load(write("rainbow.conf.json", """
+                {"run": "cd \\/srv && sh run.sh", "healthCheckPath": "\\/health"}
+                """));
+        assertEquals("cd /srv && sh run.sh", c.run());
+        assertEquals(new Readiness.HealthCheck("/health"), c.readiness());
+    }
+
+    // ---- YAML ----
+
+    @Test
+    void defaults() throws Exception {
+        Config c = load("run: sh run.sh\nhealthCheckPath: /health\n");
+        assertEquals(7000, c.port());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals(7001, c.controlPort());
+        assertEquals("127.0.0.1", c.controlHost());
+        assertEquals(Optional.empty(), c.controlToken());
+        assertEquals(dir, c.workingDir());
+        assertEquals(Map.of(), c.env());
+        assertEquals(Optional.empty(), c.triggerFile());
+        assertEquals(Optional.empty(), c.releaseLink());
+        assertEquals(Duration.ofSeconds(2), c.healthTimeout());
+        assertEquals(Duration.ofSeconds(60), c.healthDeadline());
+        assertEquals(Duration.ofSeconds(30), c.drainTimeout());
+        assertEquals(Duration.ofSeconds(10), c.stopTimeout());
+        assertEquals(10, c.maxGenerations());
+        assertEquals(3, c.launchAttempts());
+        assertTrue(c.restartOnCrash());
+        assertEquals(Duration.ofSeconds(30), c.queueTimeout());
+        assertEquals(dir.resolve("tmp/rainbowd-7000"), c.stateDir());
+    }
+
+    @Test
+    void controlPortDefaultsToPortPlusOne() throws Exception {
+        assertEquals(8081, load("run: x\nhealthCheckPath: /\nport: 8080\n").controlPort());
+    }
+
+    @Test
+    void nullMeansDefault() throws Exception {
+        Config c = load("run: x\nhealthCheckPath: /h\nwarmupTime:\nport: ~\nenv: null\nhealthTimeout:\n");
+        assertEquals(7000, c.port());
+        assertEquals(Map.of(), c.env());
+        assertEquals(Duration.ofSeconds(2), c.healthTimeout());
+    }
+
+    @Test
+    void everyKeySet() throws Exception {
+        Files.createDirectories(dir.resolve("app"));
+        Config c = load("""
+                run: sh run.sh $1
+                warmupTime: 1.5s
+                port: 9000
+                host: 0.0.0.0
+                controlPort: 9100
+                controlHost: "[::1]"
+                controlToken: s3cret-token
+                workingDir: app
+                env: {A: b}
+                triggerFile: deploy/trigger
+                releaseLink: ../releases/current
+                healthTimeout: 250ms
+                healthDeadline: 2m
+                drainTimeout: 2s
+                stopTimeout: 1500
+                maxGenerations: 100
+                launchAttempts: 1
+                restartOnCrash: false
+                queueTimeout: 0
+                stateDir: state/../state2
+                """);
+        assertEquals("sh run.sh $1", c.run());
+        assertEquals(new Readiness.Warmup(Duration.ofMillis(1500)), c.readiness());
+        assertEquals(9000, c.port());
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(9100, c.controlPort());
+        assertEquals("::1", c.controlHost());
+        assertEquals(Optional.of("s3cret-token"), c.controlToken());
+        assertEquals(dir.resolve("app"), c.workingDir());
+        assertEquals(Map.of("A", "b"), c.env());
+        assertEquals(Optional.of(dir.resolve("deploy/trigger")), c.triggerFile());
+        assertEquals(Optional.of(dir.getParent().resolve("releases/current")), c.releaseLink());
+        assertEquals(Duration.ofMillis(250), c.healthTimeout());
+        assertEquals(Duration.ofMinutes(2), c.healthDeadline());
+        assertEquals(Duration.ofSeconds(2), c.drainTimeout());
+        assertEquals(Duration.ofMillis(1500), c.stopTimeout());
+        assertEquals(100, c.maxGenerations());
+        assertEquals(1, c.launchAttempts());
+        assertFalse(c.restartOnCrash());
+        assertEquals(Duration.ZERO, c.queueTimeout());
+        assertEquals(dir.resolve("state2"), c.stateDir());
+    }
+
+    @Test
+    void yamlOneTwoScalars() throws Exception {
+        Config c = load("""
+                run: sh run.sh
+                healthCheckPath: /health
+                restartOnCrash: False
+                port: 0x1F40
+                env:
+                  DEBUG: yes
+                  LEGACY: on
+                  VERSION: 1.10
+                  HEX: 0x1F
+                  N: 42
+                  FLAG: true
+                  EMPTY: ""
+                  QUOTED: "007"
+                """);
+        assertFalse(c.restartOnCrash());
+        assertEquals(8000, c.port());
+        assertEquals(Map.of("DEBUG", "yes", "LEGACY", "on", "VERSION", "1.10", "HEX", "0x1F", "N", "42",
+                "FLAG", "true", "EMPTY", "", "QUOTED", "007"), c.env());
+    }
+
+    @Test
+    void yamlFeaturesWork() throws Exception {
+        Config c = load("""
+                # comment
+                run: |
+                  cd /srv
+                  exec sh run.sh
+                healthCheckPath: &p /health?full=1
+                env:
+                  CHECK: *p
+                """);
+        assertEquals("cd /srv\nexec sh run.sh\n", c.run());
+        assertEquals(new Readiness.HealthCheck("/health?full=1"), c.readiness());
+        assertEquals(Map.of("CHECK", "/health?full=1"), c.env());
+    }
+
+    @Test
+    void bomAndCrlfAreFine() throws Exception {
+        Config c = load("\uFEFFrun: sh run.sh\r\nhealthCheckPath: /health\r\n");
+        assertEquals("sh run.sh", c.run());
+    }
+
+    // ---- paths ----
+
+    @Test
+    void relativePathsResolveAgainstTheConfigDirectory() throws Exception {
+        Files.createDirectories(dir.resolve("conf/app"));
+        Config c = load(write("conf/rainbow.yaml", """
+                run: x
+                healthCheckPath: /
+                workingDir: app/./
+                triggerFile: ../deploy/trigger
+                releaseLink: current
+                stateDir: /var/lib/../lib/rainbow
+                """));
+        assertEquals(dir.resolve("conf/app"), c.workingDir());
+        assertEquals(dir.resolve("deploy/trigger"), c.triggerFile().orElseThrow());
+        assertEquals(dir.resolve("conf/current"), c.releaseLink().orElseThrow());
+        assertEquals(Path.of("/var/lib/rainbow"), c.stateDir());
+        assertEquals(dir.resolve("conf"), c.workingDir().getParent());
+        assertTrue(c.workingDir().isAbsolute());
+    }
+
+    @Test
+    void symlinksAreNotResolved() throws Exception {
+        Files.createDirectories(dir.resolve("releases/v1"));
+        Files.createSymbolicLink(dir.resolve("current"), dir.resolve("releases/v1"));
+        Config c = load("run: x\nhealthCheckPath: /\nreleaseLink: current\nworkingDir: current\n");
+        assertEquals(dir.resolve("current"), c.releaseLink().orElseThrow());
+        assertEquals(dir.resolve("current"), c.workingDir());
+    }
+
+    @Test
+    void tildeMeansHome() throws Exception {
+        Path file = write("rainbow.yaml", "run: x\nhealthCheckPath: /\ntriggerFile: ~/deploy/now\n");
+        Config c = ConfigLoader.load(file, Map.of("HOME", "/home/app"), dir.resolve("none"));
+        assertEquals(Path.of("/home/app/deploy/now"), c.triggerFile().orElseThrow());
+    }
+
+    @Test
+    void pathsNeedNotExist() throws Exception {
+        Config c = load("run: x\nhealthCheckPath: /\ntriggerFile: a/b/c\nreleaseLink: nope\nstateDir: s\n");
+        assertFalse(Files.exists(c.triggerFile().orElseThrow()));
+        assertFalse(Files.exists(c.stateDir()));
+    }
+
+    // ---- stateDir default ----
+
+    @Test
+    void stateDirUsesRunRainbowWhenWritable() throws Exception {
+        Path base = Files.createDirectories(dir.resolve("run-rainbow"));
+        Path file = write("rainbow.yaml", "run: x\nhealthCheckPath: /\nport: 7200\n");
+        assertEquals(base.resolve("7200"), ConfigLoader.load(file, Map.of("TMPDIR", "/elsewhere"), base).stateDir());
+    }
+
+    @Test
+    void stateDirFallsBackToTmpdir() throws Exception {
+        Path notADir = write("run-rainbow", "");
+        assertEquals(Path.of("/scratch/rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of("TMPDIR", "/scratch/"), notADir));
+        assertEquals(Path.of("/scratch/rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of("TMPDIR", "/scratch"), dir.resolve("missing")));
+        Path javaTmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        assertEquals(javaTmp.resolve("rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of(), dir.resolve("missing")));
+        assertEquals(javaTmp.resolve("rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of("TMPDIR", ""), dir.resolve("missing")));
+    }
+
+    @Test
+    void stateDirSkipsUnwritableRunRainbow() throws Exception {
+        assumeFalse("root".equals(System.getProperty("user.name")), "root can write anywhere");
+        Path base = Files.createDirectories(dir.resolve("ro"));
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("r-xr-xr-x"));
+        assertEquals(Path.of("/scratch/rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of("TMPDIR", "/scratch"), base));
+    }
+
+    @Test
+    void stateDirDependsOnPort() throws Exception {
+        assertEquals(dir.resolve("tmp/rainbowd-9000"), load("run: x\nhealthCheckPath: /\nport: 9000\n").stateDir());
+    }
+
+    // ---- locate ----
+
+    @Test
+    void locatePrefersYamlThenYmlThenJson() throws Exception {
+        Path yaml = write("rainbow.yaml", ORIGINAL);
+        Path yml = write("rainbow.yml", ORIGINAL);
+        Path json = write("rainbow.conf.json", ORIGINAL);
+        assertEquals(yaml, ConfigLoader.locate(null, dir));
+        Files.delete(yaml);
+        assertEquals(yml, ConfigLoader.locate(null, dir));
+        Files.delete(yml);
+        assertEquals(json, ConfigLoader.locate(null, dir));
+        Files.delete(json);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.locate(null, dir));
+        for (String s : List.of("rainbow.yaml", "rainbow.yml", "rainbow.conf.json", "-c FILE", dir.toString())) {
+            assertTrue(e.getMessage().contains(s), e.getMessage());
+        }
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void locateUsesTheExplicitFile() throws Exception {
+        write("rainbow.yaml", ORIGINAL);
+        Path other = write("conf/x.yaml", ORIGINAL);
+        assertEquals(other, ConfigLoader.locate(Path.of("conf/x.yaml"), dir));
+        assertEquals(other, ConfigLoader.locate(other, Path.of("/")));
+    }
+
+    @Test
+    void locateRejectsMissingOrDirectoryExplicitFile() throws Exception {
+        Files.createDirectories(dir.resolve("conf"));
+        ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.locate(Path.of("nope.yaml"), dir));
+        assertEquals(dir.resolve("nope.yaml") + ": no such file", missing.getMessage());
+        ConfigException directory = assertThrows(ConfigException.class, () -> ConfigLoader.locate(Path.of("conf"), dir));
+        assertEquals(dir.resolve("conf") + ": is a directory, not a config file", directory.getMessage());
+    }
+
+    @Test
+    void locateReportsADanglingDefaultInsteadOfFallingBack() throws Exception {
+        write("rainbow.yml", ORIGINAL);
+        Files.createSymbolicLink(dir.resolve("rainbow.yaml"), dir.resolve("gone.yaml"));
+        Path found = ConfigLoader.locate(null, dir);
+        assertEquals(dir.resolve("rainbow.yaml"), found);
+        ConfigException e = assertThrows(ConfigException.class, () -> load(found));
+        assertEquals(found + ": is a symlink to a missing file", e.getMessage());
+    }
+
+    // ---- file-level errors ----
+
+    @Test
+    void directoryAsFile() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load(dir));
+        assertEquals(dir + ": is a directory, not a config file", e.getMessage());
+    }
+
+    @Test
+    void missingFile() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load(dir.resolve("nope.yaml")));
+        assertEquals(dir.resolve("nope.yaml") + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void unreadableFile() throws Exception {
+        assumeFalse("root".equals(System.getProperty("user.name")), "root reads anything");
+        Path file = write("rainbow.yaml", ORIGINAL);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("-w-------"));
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file));
+        assertMessage(e.getMessage(), file, "not readable");
+    }
+
+    @Test
+    void notUtf8() throws Exception {
+        Path file = dir.resolve("rainbow.yaml");
+        Files.write(file, "run: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file));
+        assertMessage(e.getMessage(), file, "not UTF-8");
+    }
+
+    @Test
+    void tooLarge() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("#".repeat(2 << 20)));
+        assertMessage(e.getMessage(), dir.resolve("rainbow.yaml"), "too large");
+    }
+
+    @Test
+    void emptyFile() throws Exception {
+        fails("", "is empty");
+        fails("# nothing but a comment\n\n", "is empty");
+    }
+
+    @Test
+    void topLevelNotAMapping() throws Exception {
+        fails("[1, 2]\n", "top level", "[1, 2]", "not a mapping");
+        fails("just text\n", "top level", "\"just text\"", "not a mapping");
+    }
+
+    @Test
+    void syntaxErrorsAreOneLineWithPosition() throws Exception {
+        fails("run: \"sh run.sh\nhealthCheckPath: /h\n", "invalid YAML", "line ", "column ");
+        fails("{\"run\": \"sh run.sh\", \"port\": 70", "invalid YAML", "line 1, column");
+        fails("run: sh\n  healthCheckPath: /h\n", "invalid YAML at line 2, column 18", "mapping values are not allowed here");
+        fails("run: x\nport:\t7000\n", "invalid YAML", "TAB");
+        fails("run: x\n---\nport: 1\n", "invalid YAML at line 2, column 1: a second document");
+        fails("run: !foo x\n", "invalid YAML", "!foo");
+        fails("run: *nope\n", "invalid YAML", "nope");
+        fails("run: x\nport: \u0001\n", "invalid YAML at line 2, column 7: character U+0001 is not allowed");
+    }
+
+    @Test
+    void deepNestingIsACleanError() throws Exception {
+        fails("run: " + "[".repeat(100_000) + "]".repeat(100_000) + "\n", "nested too deeply");
+    }
+
+    @Test
+    void duplicateKeys() throws Exception {
+        fails("run: a\nport: 7000\nport: 7002\n", "duplicate key \"port\"", "line 3, column 1");
+        fails("{\"run\": \"a\", \"run\": \"b\"}", "duplicate key \"run\"");
+        fails("run: a\nenv:\n  A: 1\n  A: 2\n", "duplicate key \"A\"", "line 4");
+    }
+
+    // ---- key errors ----
+
+    @Test
+    void unknownKeySuggestsTheNearest() throws Exception {
+        String m = fails("run: x\nhealthCheckPath: /\nhealthTimout: 2s\n", "unknown key \"healthTimout\"");
+        assertTrue(m.endsWith("(did you mean \"healthTimeout\"?)"), m);
+        fails("run: x\nhealth_check_path: /\n", "unknown key \"health_check_path\" (did you mean \"healthCheckPath\"?)");
+        fails("run: x\nhealthcheckpath: /\n", "(did you mean \"healthCheckPath\"?)");
+        fails("run: x\nprot: 7000\n", "unknown key \"prot\" (did you mean \"port\"?)");
+        fails("run: x\ncontrol_token: t\n", "(did you mean \"controlToken\"?)");
+        String none = fails("run: x\nbananas: 3\n", "unknown key \"bananas\"");
+        assertFalse(none.contains("did you mean"), none);
+    }
+
+    @Test
+    void unicodeKeys() throws Exception {
+        fails("run: x\npört: 7000\n", "unknown key \"pört\" (did you mean \"port\"?)");
+        String m = fails("run: x\n\"\u2603\u200b\": 1\n", "unknown key \"\u2603\u200b\"");
+        assertFalse(m.contains("did you mean"), m);
+        assertEquals("\u00e9", load("run: x\nhealthCheckPath: /\nenv: {\u00c9T\u00c9: \u00e9}\n").env().get("\u00c9T\u00c9"));
+    }
+
+    @Test
+    void nonStringKeysAreUnknown() throws Exception {
+        fails("run: x\n1: x\n", "unknown key 1");
+        fails("run: x\ntrue: x\n", "unknown key true");
+        fails("run: x\n? [a, b]\n: x\n", "unknown key [\"a\", \"b\"]");
+        fails("run: x\n~: x\n", "unknown key null");
+    }
+
+    // ---- value errors: every one names the file, the key and the value ----
+
+    static Stream<Arguments> invalidValues() {
+        String ok = "run: x\nhealthCheckPath: /h\n";
+        return Stream.of(
+                // run
+                Arguments.of("healthCheckPath: /h\n", "run: is missing"),
+                Arguments.of("run:\nhealthCheckPath: /h\n", "run: is missing"),
+                Arguments.of("run: 42\nhealthCheckPath: /h\n", "run: 42 is not a string"),
+                Arguments.of("run: \"  \"\nhealthCheckPath: /h\n", "run: \"  \" is empty"),
+                Arguments.of("run: [sh, run.sh]\nhealthCheckPath: /h\n", "run: [\"sh\", \"run.sh\"] is not a string"),
+                // readiness
+                Arguments.of("run: x\n", "healthCheckPath: is missing"),
+                Arguments.of("run: x\nhealthCheckPath: /h\nwarmupTime: 5000\n", "healthCheckPath: \"/h\" and warmupTime: 5000 are both set"),
+                Arguments.of("run: x\nhealthCheckPath: health\n", "healthCheckPath: \"health\" must start with /"),
+                Arguments.of("run: x\nhealthCheckPath: \"\"\n", "healthCheckPath: \"\" must start with /"),
+                Arguments.of("run: x\nhealthCheckPath: /a b\n", "healthCheckPath: \"/a b\" is not a valid URL path"),
+                Arguments.of("run: x\nhealthCheckPath: /a#frag\n", "healthCheckPath: \"/a#frag\" is not a valid URL path"),
+                Arguments.of("run: x\nhealthCheckPath: 200\n", "healthCheckPath: 200 is not a string"),
+                Arguments.of("run: x\nwarmupTime: 5 parsecs\n", "warmupTime: \"5 parsecs\" is not a duration"),
+                // ports
+                Arguments.of(ok + "port: abc\n", "port: \"abc\" is not an integer in 1..65535"),
+                Arguments.of(ok + "port: \"7000\"\n", "port: \"7000\" is not an integer in 1..65535 (write it without quotes)"),
+                Arguments.of(ok + "port: true\n", "port: true is not an integer in 1..65535"),
+                Arguments.of(ok + "port: 0\n", "port: 0 is not an integer in 1..65535"),
+                Arguments.of(ok + "port: 65536\n", "port: 65536 is not an integer"),
+                Arguments.of(ok + "port: -1\n", "port: -1 is not an integer"),
+                Arguments.of(ok + "port: 7000.5\n", "port: 7000.5 is not an integer"),
+                Arguments.of(ok + "port: 1e30\n", "port: 1.0E30 is not an integer"),
+                Arguments.of(ok + "port: 99999999999999999999\n", "port: 99999999999999999999 is not an integer"),
+                Arguments.of(ok + "port: .inf\n", "port: Infinity is not an integer"),
+                Arguments.of(ok + "port: 65535\n", "controlPort: defaults to port + 1 = 65536"),
+                Arguments.of(ok + "controlPort: 7000\n", "controlPort: 7000 is the same as port"),
+                Arguments.of(ok + "port: 8000\ncontrolPort: 8000\n", "controlPort: 8000 is the same as port"),
+                Arguments.of(ok + "controlPort: 70000\n", "controlPort: 70000 is not an integer in 1..65535"),
+                Arguments.of(ok + "controlPort: 99999999999999999999\n", "controlPort: 99999999999999999999 is not an integer"),
+                // hosts and token
+                Arguments.of(ok + "host: 42\n", "host: 42 is not a string"),
+                Arguments.of(ok + "host: \"a b\"\n", "host: \"a b\" is not a host name or IP address"),
+                Arguments.of(ok + "host: \"\"\n", "host: \"\" is not a host name"),
+                Arguments.of(ok + "controlHost: 0.0.0.0\n", "controlHost: \"0.0.0.0\" is not a loopback address, so controlToken is required"),
+                Arguments.of(ok + "controlHost: \"::\"\n", "controlHost: \"::\" is not a loopback address"),
+                Arguments.of(ok + "controlHost: 10.0.0.5\n", "controlHost: \"10.0.0.5\" is not a loopback address"),
+                Arguments.of(ok + "controlHost: example.com\n", "controlHost: \"example.com\" is not a loopback address"),
+                Arguments.of(ok + "controlHost: 127.0.0.256\n", "controlHost: \"127.0.0.256\" is not a loopback address"),
+                Arguments.of(ok + "controlToken: \"\"\n", "controlToken: \"\" is empty"),
+                // paths
+                Arguments.of(ok + "workingDir: nowhere\n", "workingDir: \"nowhere\" does not exist"),
+                Arguments.of(ok + "workingDir: rainbow.yaml\n", "workingDir: \"rainbow.yaml\" is not a directory"),
+                Arguments.of(ok + "workingDir: 7\n", "workingDir: 7 is not a string"),
+                Arguments.of(ok + "triggerFile: \"\"\n", "triggerFile: \"\" is empty"),
+                Arguments.of(ok + "triggerFile: [a]\n", "triggerFile: [\"a\"] is not a string"),
+                Arguments.of(ok + "releaseLink: \"a\\0b\"\n", "releaseLink: \"a\\u0000b\" contains a NUL character"),
+                Arguments.of(ok + "stateDir: false\n", "stateDir: false is not a string"),
+                // env
+                Arguments.of(ok + "env: [1, 2]\n", "env: [1, 2] is not a mapping"),
+                Arguments.of(ok + "env: FOO=bar\n", "env: \"FOO=bar\" is not a mapping"),
+                Arguments.of(ok + "env:\n  A: {b: 1}\n", "env: A: {\"b\": 1} is not a string"),
+                Arguments.of(ok + "env:\n  A: [1, 2]\n", "env: A: [1, 2] is not a string"),
+                Arguments.of(ok + "env:\n  A:\n", "env: A: null has no value"),
+                Arguments.of(ok + "env:\n  1: x\n", "env: 1 is not a valid variable name"),
+                Arguments.of(ok + "env:\n  \"A=B\": x\n", "env: \"A=B\" is not a valid variable name"),
+                Arguments.of(ok + "env:\n  PORT: 80\n", "env: \"PORT\" is set by rainbowd"),
+                Arguments.of(ok + "env:\n  A: !!binary aGk=\n", "env: A: (binary data) is not a string"),
+                // durations
+                Arguments.of(ok + "healthTimeout: 2 parsecs\n",
+                        "healthTimeout: \"2 parsecs\" is not a duration (use a number of ms or 250ms, 2s, 1m, 1h)"),
+                Arguments.of(ok + "healthTimeout: 0\n", "healthTimeout: 0 must be more than 0"),
+                Arguments.of(ok + "healthTimeout: 0ms\n", "healthTimeout: \"0ms\" must be more than 0"),
+                Arguments.of(ok + "healthDeadline: 0s\n", "healthDeadline: \"0s\" must be more than 0"),
+                Arguments.of(ok + "stopTimeout: 0\n", "stopTimeout: 0 must be more than 0"),
+                Arguments.of(ok + "drainTimeout: -1\n", "drainTimeout: -1 is negative"),
+                Arguments.of(ok + "drainTimeout: -5s\n", "drainTimeout: \"-5s\" is negative"),
+                Arguments.of(ok + "queueTimeout: true\n", "queueTimeout: true is not a duration"),
+                Arguments.of(ok + "queueTimeout: .nan\n", "queueTimeout: NaN is not a finite number"),
+                Arguments.of(ok + "healthDeadline: 99999999999999999999\n", "healthDeadline: 99999999999999999999 is too long"),
+                Arguments.of(ok + "healthDeadline: 1e30\n", "healthDeadline: 1.0E30 is too long"),
+                Arguments.of(ok + "stopTimeout: 1.5\n", "stopTimeout: 1.5 is not a whole number of milliseconds"),
+                // counts and flags
+                Arguments.of(ok + "maxGenerations: 0\n", "maxGenerations: 0 is not an integer in 1..100"),
+                Arguments.of(ok + "maxGenerations: 101\n", "maxGenerations: 101 is not an integer in 1..100"),
+                Arguments.of(ok + "maxGenerations: 1e30\n", "maxGenerations: 1.0E30 is not an integer in 1..100"),
+                Arguments.of(ok + "launchAttempts: 0\n", "launchAttempts: 0 is not an integer in 1..100"),
+                Arguments.of(ok + "launchAttempts: 101\n", "launchAttempts: 101 is not an integer in 1..100"),
+                Arguments.of(ok + "launchAttempts: three\n", "launchAttempts: \"three\" is not an integer"),
+                Arguments.of(ok + "restartOnCrash: yes\n", "restartOnCrash: \"yes\" is not true or false (YAML 1.2: write true or false"),
+                Arguments.of(ok + "restartOnCrash: \"true\"\n", "restartOnCrash: \"true\" is not true or false"),
+                Arguments.of(ok + "restartOnCrash: 1\n", "restartOnCrash: 1 is not true or false"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidValues")
+    void invalidValue(String content, String expected) throws Exception {
+        Files.writeString(dir.resolve("rainbow.yaml"), content);
+        fails(content, expected);
+    }
+
+    @Test
+    void longValuesAreCutInMessages() throws Exception {
+        String m = fails("run: x\nhealthCheckPath: /h\nhost: \"" + "a ".repeat(500) + "\"\n", "host: \"a a", "…\"");
+        assertTrue(m.length() < 250, m);
+    }
+
+    @Test
+    void selfReferencingValueIsShownFinitely() throws Exception {
+        fails("run: x\nhealthCheckPath: /h\nenv: &e [*e]\n", "env: [[[[[…]]]]] is not a mapping");
+    }
+
+    @Test
+    void controlTokenNeverAppearsInMessages() throws Exception {
+        String m = fails("run: x\nhealthCheckPath: /h\ncontrolToken: 12345678\n", "controlToken: (value hidden, a number) is not a string");
+        assertFalse(m.contains("12345678"), m);
+        m = fails("run: x\nhealthCheckPath: /h\ncontrolToken: \"s3cret token\"\n", "controlToken: (value hidden) must be printable ASCII");
+        assertFalse(m.contains("s3cret"), m);
+        m = fails("run: x\nhealthCheckPath: /h\ncontrolToken: s\u00e9cret\n", "controlToken: (value hidden)");
+        assertFalse(m.contains("cret"), m);
+    }
+
+    @Test
+    void loopbackControlHostsNeedNoToken() throws Exception {
+        for (String host : List.of("127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "::1", "\"[::1]\"", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1")) {
+            assertEquals(Optional.empty(), load("run: x\nhealthCheckPath: /\ncontrolHost: " + host + "\n").controlToken(), host);
+        }
+        assertEquals(Optional.of("t0k3n"), load("run: x\nhealthCheckPath: /\ncontrolHost: 0.0.0.0\ncontrolToken: t0k3n\n").controlToken());
+    }
+
+    @Test
+    void warmupTimeZeroIsAValueNotAbsent() throws Exception {
+        assertEquals(new Readiness.Warmup(Duration.ZERO), load("run: x\nwarmupTime: 0\n").readiness());
+    }
+
+    @Test
+    void numbersAndBooleansInEnvBecomeTheirText() throws Exception {
+        Config c = load("run: x\nhealthCheckPath: /\nenv: {A: 1, B: false, C: 2.50, D: ~/x}\n");
+        assertEquals(Map.of("A", "1", "B", "false", "C", "2.50", "D", "~/x"), c.env());
+    }
+
+    // ---- printing effective settings ----
+
+    @Test
+    void describePrintsEveryKeyAlignedWithoutSecrets() throws Exception {
+        Config c = load("""
+                run: sh run.sh
+                healthCheckPath: /health
+                controlToken: s3cret
+                env: {SECRET_KEY: hunter2, A: b}
+                healthTimeout: 250ms
+                drainTimeout: 90000
+                """);
+        List<String> lines = c.describe();
+        assertEquals(ConfigLoader.KEYS.size(), lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            assertTrue(lines.get(i).startsWith(ConfigLoader.KEYS.get(i) + " "), lines.get(i));
+            assertEquals('=', lines.get(i).charAt(16), lines.get(i));
+        }
+        assertEquals("run             = sh run.sh", lines.get(0));
+        assertTrue(lines.contains("healthCheckPath = /health"));
+        assertTrue(lines.contains("warmupTime      = -"));
+        assertTrue(lines.contains("controlToken    = (set)"));
+        assertTrue(lines.contains("env             = A, SECRET_KEY (values not shown)"));
+        assertTrue(lines.contains("triggerFile     = -"));
+        assertTrue(lines.contains("healthTimeout   = 250ms"));
+        assertTrue(lines.contains("drainTimeout    = 90s"));
+        assertTrue(lines.contains("stopTimeout     = 10s"));
+        assertTrue(lines.contains("healthDeadline  = 1m"));
+        assertTrue(lines.contains("restartOnCrash  = true"));
+        String all = String.join("\n", lines) + c;
+        assertFalse(all.contains("s3cret") || all.contains("hunter2"), all);
+        assertEquals(lines, ConfigLoader.describe(c));
+    }
+
+    @Test
+    void describeKeepsMultiLineRunOnOneLine() throws Exception {
+        Config c = load("run: |\n  cd /srv\n  sh run.sh\nwarmupTime: 5s\n");
+        assertTrue(c.describe().contains("run             = \"cd /srv\\nsh run.sh\\n\""), c.describe().toString());
+        assertTrue(c.describe().contains("warmupTime      = 5s"));
+        assertTrue(c.describe().contains("healthCheckPath = -"));
+    }
+
+    @Test
+    void fixtureFilesLoad() throws Exception {
+        for (String name : List.of("original.conf.json", "full.yaml")) {
+            Path fixture = Path.of("src/test/resources/config", name);
+            Files.copy(fixture, dir.resolve(name));
+            Files.createDirectories(dir.resolve("app"));
+            assertEquals("sh run.sh", load(dir.resolve(name)).run(), name);
+        }
+    }
+}
