@@ -56,8 +56,11 @@ public final class Daemon implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false); // the app's own Date header is passed through
+        // Jetty reuses a header seen earlier on the same connection when a new value matches it
+        // ignoring case: "Bearer abC" would reach the app (or the token check) as "Bearer abc".
+        http.setHeaderCacheCaseSensitive(true);
         proxyConnector = connector("proxy", config.host(), config.port(), http);
-        controlConnector = connector("control", config.controlHost(), config.controlPort(), new HttpConfiguration());
+        controlConnector = connector("control", config.controlHost(), config.controlPort(), http);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
 

@@ -1,0 +1,292 @@
+package dev.rainbowd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.TestDaemon;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client subcommands, in process through {@link Main#execute}, against a real daemon. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    /** What one command line did. */
+    record Run(int code, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+    }
+
+    static Run cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code;
+        try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
+            code = Main.execute(args, o, e);
+        }
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** A daemon whose app fails to start while a {@code fail-exit} file exists in {@link #dir}. */
+    private TestDaemon start() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "if [ -e fail-exit ]; then echo 'cannot start: on purpose' >&2; exit 1; fi; " + Demo.run());
+        s.put("launchAttempts", "1");
+        return TestDaemon.start(dir, s).awaitLive();
+    }
+
+    private String file() {
+        return dir.resolve("rainbow.yaml").toString();
+    }
+
+    private static void assertOneErrorLine(Run r) {
+        assertEquals(1, r.errLines().size(), "stderr is not one line:\n" + r.err());
+        assertTrue(r.err().startsWith("rainbowd: "), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
+    // --- check ---
+
+    @Test
+    void checkPrintsTheEffectiveSettings() throws Exception {
+        Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults());
+        int port = dev.rainbowd.config.ConfigLoader.load(file).port();
+
+        Run r = cli("check", "-c", file.toString());
+
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().contains(file.toString()), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("run\\s+= .*DemoApp.*")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("port\\s+= " + port)), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("controlPort\\s+= " + (port + 1))), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("healthCheckPath\\s+= /health")), r.out());
+        // defaults are shown too
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("maxGenerations\\s+= 10")), r.out());
+    }
+
+    @Test
+    void checkOnABadConfigExits78WithOneLine() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("port", "99999");
+        Path file = TestDaemon.writeConfig(dir, s);
+
+        Run r = cli("check", "-c", file.toString());
+
+        assertEquals(78, r.code());
+        assertEquals("", r.out());
+        assertOneErrorLine(r);
+        assertTrue(r.err().contains(file.toString()) && r.err().contains("port") && r.err().contains("99999"), r.err());
+    }
+
+    @Test
+    void checkOnAnUnknownKeyNamesItAndSuggests() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("drainTimout", "5s");
+        Path file = TestDaemon.writeConfig(dir, s);
+
+        Run r = cli("check", "--config", file.toString());
+
+        assertEquals(78, r.code());
+        assertOneErrorLine(r);
+        assertTrue(r.err().contains("\"drainTimout\"") && r.err().contains("\"drainTimeout\""), r.err());
+    }
+
+    @Test
+    void checkOnAMissingFileExits78() {
+        Run r = cli("check", "-c", dir.resolve("absent.yaml").toString());
+
+        assertEquals(78, r.code());
+        assertOneErrorLine(r);
+        assertTrue(r.err().contains("absent.yaml") && r.err().contains("no such file"), r.err());
+    }
+
+    // --- redeploy ---
+
+    @Test
+    void redeployWaitsAndSaysTheNewGenerationIsLive() throws Exception {
+        try (TestDaemon d = start()) {
+            Run r = cli("redeploy", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            assertEquals("", r.err());
+            int port = d.status().live().port();
+            assertEquals(2, d.status().live().generation());
+            assertTrue(r.out().startsWith("deploy #2: live, generation 2 on port " + port + " ("), r.out());
+            assertTrue(r.out().matches("(?s).*\\(\\d+ ms\\)\\n"), r.out());
+        }
+    }
+
+    @Test
+    void redeployNoWaitSaysQueued() throws Exception {
+        try (TestDaemon d = start()) {
+            Run r = cli("redeploy", "--no-wait", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            assertEquals("deploy #2: queued\n", r.out().replace(System.lineSeparator(), "\n"));
+            TestDaemon.await("deploy #2 to finish", () -> d.status().lastDeploy() != null
+                    && d.status().lastDeploy().id() == 2, Duration.ofSeconds(20));
+            assertTrue(d.status().lastDeploy().live());
+        }
+    }
+
+    @Test
+    void redeployThatFailsExits1AndNamesTheReason() throws Exception {
+        try (TestDaemon d = start()) {
+            long livePid = d.status().live().pid();
+            Files.createFile(dir.resolve("fail-exit"));
+
+            Run r = cli("redeploy", "-c", file());
+
+            assertEquals(1, r.code(), r.out());
+            assertEquals("", r.out());
+            assertOneErrorLine(r);
+            assertTrue(r.err().startsWith("rainbowd: deploy #2 failed: "), r.err());
+            assertTrue(r.err().contains("exited with status 1"), r.err());
+            // the live generation is untouched
+            assertEquals(livePid, d.status().live().pid());
+
+            // status shows the failure as the last deploy
+            Run s = cli("status", "-c", file());
+            assertEquals(0, s.code(), s.err());
+            assertTrue(s.out().contains("last deploy: #2 failed (control, "), s.out());
+            assertTrue(s.out().contains("exited with status 1"), s.out());
+        }
+    }
+
+    // --- status ---
+
+    @Test
+    void statusPrintsATableWithTheLiveRow() throws Exception {
+        try (TestDaemon d = start()) {
+            var live = d.status().live();
+
+            Run r = cli("status", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            assertEquals("", r.err());
+            List<String> lines = r.out().lines().toList();
+            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+SINCE\\s+RELEASE"), r.out());
+            List<String[]> liveRows = lines.stream().filter(l -> l.startsWith("live ")).map(l -> l.split("\\s+")).toList();
+            assertEquals(1, liveRows.size(), r.out());
+            String[] row = liveRows.get(0);
+            assertEquals("1", row[1], r.out());
+            assertEquals("red", row[2], r.out());
+            assertEquals(Integer.toString(live.port()), row[3], r.out());
+            assertEquals(Long.toString(live.pid()), row[4], r.out());
+            assertTrue(r.out().contains("last deploy: #1 live (startup, "), r.out());
+        }
+    }
+
+    @Test
+    void statusJsonIsTheControlApiStatus() throws Exception {
+        try (TestDaemon d = start()) {
+            Run r = cli("status", "--json", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            Map<String, Object> s = JsonParse.object(r.out());
+            for (String key : List.of("live", "draining", "deploying", "lastDeploy", "uptimeMs")) {
+                assertTrue(s.containsKey(key), key + " missing from " + r.out());
+            }
+            Map<String, Object> live = JsonParse.map(s.get("live"));
+            assertNotNull(live);
+            assertEquals(d.status().live().port(), live.get("port"));
+            assertEquals(d.status().live().pid(), ((Number) live.get("pid")).longValue());
+            assertEquals(List.of(), s.get("draining"));
+            assertEquals(null, s.get("deploying"));
+            assertEquals("live", JsonParse.map(s.get("lastDeploy")).get("state"));
+            assertTrue(((Number) s.get("uptimeMs")).longValue() >= 0);
+        }
+    }
+
+    // --- daemon unreachable ---
+
+    @Test
+    void clientCommandsExit2WhenNothingListens() throws Exception {
+        Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults()); // free ports, no daemon
+        int controlPort = dev.rainbowd.config.ConfigLoader.load(file).controlPort();
+
+        for (String[] args : List.of(
+                new String[] {"status", "-c", file.toString()},
+                new String[] {"status", "--json", "-c", file.toString()},
+                new String[] {"redeploy", "-c", file.toString()},
+                new String[] {"redeploy", "--no-wait", "-c", file.toString()})) {
+            Run r = cli(args);
+            String what = String.join(" ", args);
+            assertEquals(2, r.code(), what + ": " + r.err());
+            assertEquals("", r.out(), what);
+            assertOneErrorLine(r);
+            assertTrue(r.err().contains("127.0.0.1:" + controlPort), what + ": " + r.err());
+        }
+    }
+
+    @Test
+    void clientCommandsOnABadConfigExit78() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("port", "99999");
+        Path file = TestDaemon.writeConfig(dir, s);
+
+        for (String cmd : List.of("status", "redeploy")) {
+            Run r = cli(cmd, "-c", file.toString());
+            assertEquals(78, r.code(), cmd);
+            assertOneErrorLine(r);
+        }
+    }
+
+    // --- help, version, usage ---
+
+    @Test
+    void versionPrintsNameAndVersion() {
+        Run r = cli("--version");
+
+        assertEquals(0, r.code());
+        assertTrue(r.out().matches("rainbowd \\d+\\.\\d+\\.\\d+\\S*\\R"), r.out());
+        assertFalse(r.out().contains("${"), "version was not filtered: " + r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void helpExits0AndListsTheSubcommands() {
+        Run r = cli("--help");
+
+        assertEquals(0, r.code());
+        for (String word : List.of("Usage: rainbowd", "run", "check", "redeploy", "status", "--config")) {
+            assertTrue(r.out().contains(word), word + " missing from:\n" + r.out());
+        }
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void subcommandHelpExits0() {
+        Run r = cli("redeploy", "--help");
+
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("--no-wait"), r.out());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        for (String[] args : List.of(new String[] {"--bogus"}, new String[] {"status", "--bogus"},
+                new String[] {"frobnicate"}, new String[] {"check", "-c"})) {
+            Run r = cli(args);
+            String what = String.join(" ", args);
+            assertEquals(64, r.code(), what + ": " + r.err());
+            assertOneErrorLine(r);
+            assertTrue(r.err().contains("--help"), r.err());
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.rainbowd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigLoader;
+import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * rainbowd as a real, separate JVM: {@code java -cp <test classpath> dev.rainbowd.cli.Main -c FILE},
+ * stdout and stderr to files. Remembers every backend process it saw (from {@code GET /status} and
+ * from the daemon's process tree) so a test can check they are gone after the daemon exits, and
+ * {@link #close()} kills whatever is left, daemon and backends, even when the daemon died first.
+ */
+final class DaemonProcess implements AutoCloseable {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+    private final int proxyPort;
+    private final int controlPort;
+    /** pid to handle; a handle (unlike a bare pid) is not fooled by pid reuse. */
+    private final Map<Long, ProcessHandle> backends = new ConcurrentHashMap<>();
+
+    private DaemonProcess(Process process, Path stdout, Path stderr, int proxyPort, int controlPort) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.proxyPort = proxyPort;
+        this.controlPort = controlPort;
+    }
+
+    /**
+     * The classpath this test runs with. Surefire 3 puts the real one in java.class.path; older
+     * ones (manifest-only jar) leave a surefirebooter jar there and the real one in
+     * surefire.test.class.path.
+     */
+    static String classpath() {
+        String cp = System.getProperty("java.class.path", "");
+        if (cp.isEmpty() || cp.contains("surefirebooter")) {
+            String surefire = System.getProperty("surefire.test.class.path");
+            if (surefire != null && !surefire.isEmpty()) return surefire;
+            // Last resort: the compiled classes alone would miss the dependencies.
+            fail("cannot find the test classpath (java.class.path=" + cp + ")");
+        }
+        return cp;
+    }
+
+    /** Starts {@code Main [args...] -c config}; ports are read from the config (0 when it is invalid). */
+    static DaemonProcess start(Path config, Path logDir, String... args) throws IOException {
+        int proxyPort = 0;
+        int controlPort = 0;
+        try {
+            Config c = ConfigLoader.load(config);
+            proxyPort = c.port();
+            controlPort = c.controlPort();
+        } catch (dev.rainbowd.config.ConfigException e) {
+            // a test of a bad config: the daemon will say so itself
+        }
+        Files.createDirectories(logDir);
+        Path out = Files.createTempFile(logDir, "daemon-", ".out");
+        Path err = Files.createTempFile(logDir, "daemon-", ".err");
+        List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
+                "-cp", classpath(), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        cmd.add("-c");
+        cmd.add(config.toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(config.getParent().toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        return new DaemonProcess(pb.start(), out, err, proxyPort, controlPort);
+    }
+
+    Process process() { return process; }
+    long pid() { return process.pid(); }
+    int proxyPort() { return proxyPort; }
+    int controlPort() { return controlPort; }
+
+    URI proxy(String path) {
+        return URI.create("http://127.0.0.1:" + proxyPort + path);
+    }
+
+    URI control(String path) {
+        return URI.create("http://127.0.0.1:" + controlPort + path);
+    }
+
+    String stdout() throws IOException {
+        return Files.readString(stdout);
+    }
+
+    String stderr() throws IOException {
+        return Files.readString(stderr);
+    }
+
+    /** GET /status as a map, or empty while the control port does not answer (yet). */
+    Optional<Map<String, Object>> status() {
+        try {
+            HttpResponse<String> r = TestDaemon.HTTP.send(
+                    HttpRequest.newBuilder(control("/status")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) return Optional.empty();
+            Map<String, Object> s = JsonParse.object(r.body());
+            if (s.get("live") instanceof Map<?, ?> live && live.get("pid") instanceof Number pid) {
+                remember(pid.longValue());
+            }
+            return Optional.of(s);
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** Waits until status shows a live generation; returns that status. Fails at once if the daemon exits. */
+    Map<String, Object> awaitLive(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                fail("rainbowd exited with " + process.exitValue() + " before a generation was live; stderr:\n"
+                        + stderr() + "\nstdout:\n" + stdout());
+            }
+            Optional<Map<String, Object>> s = status();
+            if (s.isPresent() && s.get().get("live") != null) {
+                rememberTree();
+                return s.get();
+            }
+            sleep(50);
+        }
+        fail("timed out waiting for a live generation; stdout:\n" + stdout() + "\nstderr:\n" + stderr());
+        return null;
+    }
+
+    /** Remembers every process below the daemon (the backends and whatever they started). */
+    void rememberTree() {
+        process.descendants().forEach(p -> backends.putIfAbsent(p.pid(), p));
+    }
+
+    void remember(long pid) {
+        ProcessHandle.of(pid).ifPresent(p -> backends.putIfAbsent(pid, p));
+    }
+
+    Collection<ProcessHandle> backends() {
+        return List.copyOf(backends.values());
+    }
+
+    /** Sends a signal by pid with kill(1); the daemon is a process this test started. */
+    void signal(String name) throws IOException, InterruptedException {
+        rememberTree();
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .redirectErrorStream(true).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill -" + name + " did not return");
+        if (kill.exitValue() != 0) {
+            fail("kill -" + name + " " + process.pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+        }
+    }
+
+    /** Waits for the daemon to exit and returns its exit code; fails (and kills it) after {@code timeout}. */
+    int awaitExit(Duration timeout) throws InterruptedException, IOException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            String out = stdout();
+            process.destroyForcibly();
+            fail("rainbowd did not exit within " + timeout + "; stdout:\n" + out);
+        }
+        return process.exitValue();
+    }
+
+    /** Every backend seen is gone (a short grace only for the kernel to finish reaping). */
+    void assertBackendsGone() throws IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        List<ProcessHandle> alive;
+        while (!(alive = backends.values().stream().filter(ProcessHandle::isAlive).toList()).isEmpty()
+                && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        if (!alive.isEmpty()) {
+            String names = alive.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList().toString();
+            alive.forEach(ProcessHandle::destroyForcibly);
+            fail("backend processes outlived rainbowd: " + names + "\nstdout:\n" + stdout());
+        }
+    }
+
+    /** Kills the daemon if still running (its descendants first, noting them), then every backend seen. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            rememberTree();
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (ProcessHandle p : backends.values()) {
+            if (p.isAlive()) p.destroyForcibly();
+        }
+        for (ProcessHandle p : backends.values()) {
+            try {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // best effort: nothing more we may do
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package dev.rainbowd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.config.ConfigLoader;
+import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The daemon as users run it: a separate JVM, stopped by signals, failing with the spec's exit codes. */
+class DaemonProcessTest {
+    private static final Duration EXIT = Duration.ofSeconds(30);
+    /** The app touches this in its working directory (the config's directory) each time it is launched. */
+    private static final String LAUNCHED = "launched";
+
+    @TempDir
+    Path dir;
+
+    private final List<DaemonProcess> daemons = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() {
+        daemons.forEach(DaemonProcess::close);
+    }
+
+    private Path config(Map<String, String> settings) throws IOException {
+        return TestDaemon.writeConfig(dir, settings);
+    }
+
+    private static Map<String, String> launchMarking() {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", ": > " + LAUNCHED + "; " + Demo.run());
+        return s;
+    }
+
+    private DaemonProcess start(Path config) throws IOException {
+        DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"));
+        daemons.add(d);
+        return d;
+    }
+
+    private static long livePid(Map<String, Object> status) {
+        return ((Number) JsonParse.map(status.get("live")).get("pid")).longValue();
+    }
+
+    private static HttpResponse<String> get(DaemonProcess d, String path) throws IOException, InterruptedException {
+        return TestDaemon.HTTP.send(HttpRequest.newBuilder(d.proxy(path)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Starts the daemon, checks it serves, and returns it with its live backend remembered. */
+    private DaemonProcess startServing() throws Exception {
+        DaemonProcess d = start(config(TestDaemon.defaults()));
+        Map<String, Object> status = d.awaitLive(Duration.ofSeconds(30));
+        long pid = livePid(status);
+        HttpResponse<String> r = get(d, "/");
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.body().startsWith("Hello from generation 1"), r.body());
+        assertEquals(Long.toString(pid), r.headers().firstValue("X-Pid").orElseThrow());
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "backend " + pid + " is running");
+        assertFalse(d.backends().isEmpty());
+        return d;
+    }
+
+    @Test
+    void sigtermStopsCleanlyWithExitZeroAndLeavesNoBackend() throws Exception {
+        DaemonProcess d = startServing();
+
+        d.process().destroy(); // SIGTERM
+
+        assertEquals(0, d.awaitExit(EXIT), "exit code after SIGTERM; stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+        assertTrue(d.stdout().contains("rainbowd stopped"), d.stdout());
+        assertEquals("", d.stderr());
+    }
+
+    @Test
+    void sigintStopsCleanlyWithExitZeroAndLeavesNoBackend() throws Exception {
+        DaemonProcess d = startServing();
+
+        d.signal("INT");
+
+        assertEquals(0, d.awaitExit(EXIT), "exit code after SIGINT; stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+        assertEquals("", d.stderr());
+    }
+
+    @Test
+    void sigtermDuringARedeployStillLeavesNoBackend() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        // The next generation takes a while to come up, so the signal lands mid-deploy.
+        s.put("run", "if [ -e slow-start ]; then export DEMO_START_DELAY_MS=3000; fi; " + Demo.run());
+        DaemonProcess d = start(config(s));
+        d.awaitLive(Duration.ofSeconds(30));
+        Files.createFile(dir.resolve("slow-start"));
+        HttpResponse<String> queued = TestDaemon.HTTP.send(HttpRequest.newBuilder(d.control("/redeploy"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, queued.statusCode(), queued.body());
+        TestDaemon.await("generation 2 to be launched", () -> {
+            d.rememberTree();
+            return d.backends().size() >= 2;
+        }, Duration.ofSeconds(10));
+
+        d.process().destroy();
+
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+    }
+
+    @Test
+    void sigtermLetsTheInFlightRequestFinishThenExitsZero() throws Exception {
+        DaemonProcess d = startServing();
+        CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        TestDaemon.await("the slow request to be in flight", () -> d.status()
+                .map(st -> ((Number) JsonParse.map(st.get("live")).get("inFlight")).intValue() > 0)
+                .orElse(false), Duration.ofSeconds(10));
+
+        d.process().destroy(); // SIGTERM
+
+        // It stops accepting at once, while the slow request is still running...
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        boolean refused = false;
+        while (!refused && System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), d.proxyPort()), 1000);
+                Thread.sleep(10);
+            } catch (ConnectException e) {
+                refused = true;
+            }
+        }
+        assertTrue(refused, "the proxy port still accepts connections after SIGTERM");
+        assertFalse(slow.isDone(), "the slow request ended before the proxy stopped accepting: " + (slow.isDone() ? slow.join() : null));
+        // ...finishes it...
+        HttpResponse<String> r = slow.get(30, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("slept 1500 ms\n", r.body());
+        // ...and then exits cleanly, its backends stopped.
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+    }
+
+    @Test
+    void portOutOfRangeExits78WithOneLineAndStartsNothing() throws Exception {
+        Map<String, String> s = launchMarking();
+        s.put("port", "99999");
+        Path file = config(s);
+        DaemonProcess d = start(file);
+
+        assertEquals(78, d.awaitExit(EXIT));
+        String err = d.stderr();
+        assertOneLine(err);
+        assertTrue(err.contains(file.toString()), err);
+        assertTrue(err.contains("port") && err.contains("99999"), err);
+        assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
+        d.assertBackendsGone();
+    }
+
+    @Test
+    void unknownKeyExits78WithOneLineNamingTheKey() throws Exception {
+        Map<String, String> s = launchMarking();
+        s.put("helthCheckPath", "/health");
+        Path file = config(s);
+        DaemonProcess d = start(file);
+
+        assertEquals(78, d.awaitExit(EXIT));
+        String err = d.stderr();
+        assertOneLine(err);
+        assertTrue(err.contains(file.toString()), err);
+        assertTrue(err.contains("unknown key \"helthCheckPath\""), err);
+        assertTrue(err.contains("did you mean \"healthCheckPath\""), err);
+        assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
+    }
+
+    @Test
+    void missingConfigFileExits78() throws Exception {
+        Path file = dir.resolve("nope.yaml");
+        DaemonProcess d = start(file);
+
+        assertEquals(78, d.awaitExit(EXIT));
+        String err = d.stderr();
+        assertOneLine(err);
+        assertTrue(err.contains(file.toString()) && err.contains("no such file"), err);
+    }
+
+    @Test
+    void proxyPortTakenExits1WithOneLineNamingThePort() throws Exception {
+        Path file = config(launchMarking());
+        int port = ConfigLoader.load(file).port();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            DaemonProcess d = start(file);
+
+            assertEquals(1, d.awaitExit(EXIT), "stdout:\n" + d.stdout());
+            String err = d.stderr();
+            assertOneLine(err);
+            assertTrue(err.contains(":" + port), err);
+            assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
+            d.assertBackendsGone();
+        }
+    }
+
+    @Test
+    void runSubcommandIsTheSameAsNoSubcommand() throws Exception {
+        DaemonProcess d = DaemonProcess.start(config(TestDaemon.defaults()), dir.resolve("logs"), "run");
+        daemons.add(d);
+        assertNotNull(d.awaitLive(Duration.ofSeconds(30)).get("live"));
+        assertEquals(200, get(d, "/").statusCode());
+
+        d.process().destroy();
+
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+    }
+
+    private static void assertOneLine(String err) {
+        assertFalse(err.isBlank(), "stderr is empty");
+        assertTrue(err.endsWith("\n"), "stderr does not end with a newline: " + err);
+        assertEquals(1, err.lines().count(), "stderr is not one line:\n" + err);
+        assertTrue(err.startsWith("rainbowd: "), err);
+        assertFalse(err.contains("Exception"), err);
+        assertFalse(err.contains("\tat "), err);
+    }
+}

@@ -1,0 +1,159 @@
+package dev.rainbowd.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.TestDaemon;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the proxy does to requests, against the real demo app. */
+class ProxyTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void forwardedHeadersAreAddedAndBodiesPassThrough() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            HttpResponse<String> r = TestDaemon.HTTP.send(HttpRequest.newBuilder(d.proxy("/headers"))
+                    .header("X-Forwarded-For", "203.0.113.7").header("X-Custom", "kept").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            String headers = r.body().toLowerCase();
+            assertTrue(headers.contains("x-forwarded-for: 203.0.113.7, 127.0.0.1"), headers);
+            assertTrue(headers.contains("x-forwarded-proto: http"), headers);
+            assertTrue(headers.contains("x-forwarded-host: 127.0.0.1:" + d.daemon().proxyPort()), headers);
+            assertTrue(headers.contains("x-custom: kept"), headers);
+            assertEquals(1, r.body().toLowerCase().split("user-agent:", -1).length - 1, "one User-Agent: " + headers);
+
+            String body = "x".repeat(200_000);
+            HttpResponse<String> echo = TestDaemon.HTTP.send(HttpRequest.newBuilder(d.proxy("/echo"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, echo.statusCode());
+            assertEquals(body, echo.body());
+        }
+    }
+
+    /** Jetty's header cache once turned the second value into the first on a kept-alive connection. */
+    @Test
+    void headerValuesThatDifferOnlyInCaseReachTheAppAsSent() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            for (String token : new String[] {"Bearer abcDEF", "Bearer ABCdef"}) {
+                out.write(("GET /headers HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                int length = -1;
+                for (String line; !(line = in.readLine()).isEmpty(); ) {
+                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                char[] body = new char[length];
+                for (int n = 0; n < length; ) n += in.read(body, n, length - n);
+                assertTrue(new String(body).contains("authorization: " + token), new String(body));
+            }
+        }
+    }
+
+    @Test
+    void streamingResponsesArePassedOnAsTheyArrive() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write("GET /stream?chunks=3&ms=700 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            long firstEvent = 0;
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.startsWith("data: ") && firstEvent == 0) firstEvent = System.nanoTime();
+            }
+            long end = System.nanoTime();
+            assertTrue(firstEvent > 0, "no event arrived");
+            // The first event came through while the backend was still producing the other two.
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(end - firstEvent) >= 1000,
+                    "first event only " + TimeUnit.NANOSECONDS.toMillis(end - firstEvent) + " ms before the end: buffered?");
+        }
+    }
+
+    @Test
+    void requestsWaitForTheFirstGenerationInsteadOfFailing() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "DEMO_START_DELAY_MS=1500 " + Demo.run());
+        try (TestDaemon d = TestDaemon.start(dir, s)) {
+            assertEquals(null, d.status().live());
+            HttpResponse<String> r = d.get("/");
+            assertEquals(200, r.statusCode());
+            assertEquals("1", r.headers().firstValue("X-Generation").orElseThrow());
+        }
+    }
+
+    @Test
+    void withNoLiveGenerationRequestsGet503WithRetryAfterAtQueueTimeout() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "DEMO_HEALTH_STATUS=500 " + Demo.run());
+        s.put("queueTimeout", "300ms");
+        try (TestDaemon d = TestDaemon.start(dir, s)) {
+            HttpResponse<String> r = d.get("/");
+            assertEquals(503, r.statusCode());
+            assertNotNull(r.headers().firstValue("Retry-After").orElse(null));
+        }
+    }
+
+    @Test
+    void inFlightCountIsExactWhenTheClientDisconnectsMidRequest() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+                s.getOutputStream().write("GET /slow?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                TestDaemon.await("the request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
+            } // the client goes away before the answer
+            TestDaemon.await("the count back to zero", () -> d.status().live().inFlight() == 0, Duration.ofSeconds(10));
+
+            // Many clients that vanish at once, and the count still returns to exactly zero.
+            for (int i = 0; i < 20; i++) {
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+                    s.getOutputStream().write("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+            TestDaemon.await("the count back to zero", () -> d.status().live().inFlight() == 0, Duration.ofSeconds(10));
+            assertEquals(200, d.get("/").statusCode());
+            // The client may read the response a moment before Jetty completes the exchange.
+            TestDaemon.await("the count back to zero", () -> d.status().live().inFlight() == 0, Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aRedeployDrainsARequestWhoseClientLeft() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            long oldPid = d.status().live().pid();
+            CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                    HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
+            TestDaemon.await("the slow request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
+            assertEquals(200, d.controlPost("/redeploy?wait=true").statusCode());
+            assertEquals(1, d.status().draining().size());
+            assertEquals(1, d.status().draining().get(0).inFlight());
+            assertEquals(200, slow.get(20, TimeUnit.SECONDS).statusCode());
+            TestDaemon.await("the old generation stopped after its last request",
+                    () -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15));
+        }
+    }
+}
