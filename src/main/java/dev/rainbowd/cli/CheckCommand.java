@@ -6,13 +6,17 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "check", description = "Validate the config and print the effective settings (like nginx -t).")
+@Command(mixinStandardHelpOptions = true, name = "check", description = "Validate the config and print the effective settings (like nginx -t).")
 final class CheckCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+
+    @ParentCommand
+    Main parent;
 
     @Spec
     CommandSpec spec;
@@ -21,7 +25,7 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         try {
-            Config c = config.load();
+            Config c = config.orElse(parent.config).load();
             out.println("# " + c.file() + ": valid");
             c.describe().forEach(out::println);
             return ExitCodes.OK;

@@ -12,6 +12,11 @@ final class ConfigOption {
             description = "config file (default: ./rainbow.yaml, ./rainbow.yml, then ./rainbow.conf.json)")
     Path file;
 
+    /** `rainbowd -c FILE status` means the same as `rainbowd status -c FILE`. */
+    ConfigOption orElse(ConfigOption parent) {
+        return file == null && parent != null ? parent : this;
+    }
+
     Config load() throws ConfigException {
         return ConfigLoader.load(ConfigLoader.locate(file, Path.of("").toAbsolutePath()));
     }

@@ -7,16 +7,20 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "redeploy", description = {
+@Command(mixinStandardHelpOptions = true, name = "redeploy", description = {
         "Ask the running daemon to redeploy, and wait for the outcome.",
         "Exit 0 when the new generation is live, 1 when the deploy failed, 2 when the daemon is unreachable."})
 final class RedeployCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+
+    @ParentCommand
+    Main parent;
 
     @Option(names = "--no-wait", description = "return once the deploy is queued")
     boolean noWait;
@@ -30,7 +34,7 @@ final class RedeployCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Config c;
         try {
-            c = config.load();
+            c = config.orElse(parent.config).load();
         } catch (ConfigException e) {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.CONFIG;

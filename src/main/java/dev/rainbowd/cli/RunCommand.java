@@ -9,20 +9,24 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "run", description = "Run the daemon in the foreground (the default command).")
+@Command(mixinStandardHelpOptions = true, name = "run", description = "Run the daemon in the foreground (the default command).")
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+
+    @ParentCommand
+    Main parent;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        return run(config, spec.commandLine().getErr());
+        return run(config.orElse(parent.config), spec.commandLine().getErr());
     }
 
     static int run(ConfigOption option, PrintWriter err) {
@@ -33,6 +37,10 @@ final class RunCommand implements Callable<Integer> {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.CONFIG;
         }
+        // Taken over before the first generation starts: a SIGTERM during start-up is a clean stop too.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        Signals.on("TERM", stopRequested::countDown);
+        Signals.on("INT", stopRequested::countDown);
         Daemon daemon;
         try {
             daemon = Daemon.start(config);
@@ -40,20 +48,14 @@ final class RunCommand implements Callable<Integer> {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.FAILED;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable shutdown = () -> {
-            daemon.close();
-            stopped.countDown();
-        };
-        Signals.on("TERM", shutdown);
-        Signals.on("INT", shutdown);
         // Any other way out of the JVM still stops the generations: no backend outlives us.
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown-hook"));
         try {
-            stopped.await();
+            stopRequested.await();
         } catch (InterruptedException e) {
-            daemon.close();
+            Thread.currentThread().interrupt();
         }
+        daemon.close();
         return ExitCodes.OK;
     }
 }

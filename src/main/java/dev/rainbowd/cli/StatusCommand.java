@@ -9,14 +9,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", description = "Print the running daemon's generations and last deploy.")
+@Command(mixinStandardHelpOptions = true, name = "status", description = "Print the running daemon's generations and last deploy.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
+
+    @ParentCommand
+    Main parent;
 
     @Option(names = "--json", description = "print the JSON of GET /status")
     boolean json;
@@ -30,7 +34,7 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Config c;
         try {
-            c = config.load();
+            c = config.orElse(parent.config).load();
         } catch (ConfigException e) {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.CONFIG;

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,6 +44,8 @@ public final class Deployer implements AutoCloseable {
     private final Instant started = Instant.now();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(threads("deployer"));
     private final ExecutorService stopper = Executors.newCachedThreadPool(threads("stopper"));
+    /** Every stop under way: shutdown waits for all of them, whatever started them. */
+    private final Set<CompletableFuture<Void>> stopping = ConcurrentHashMap.newKeySet();
 
     private Generation live;
     private final List<Generation> draining = new ArrayList<>();
@@ -150,22 +153,31 @@ public final class Deployer implements AutoCloseable {
             return failed(p, t0, 0, 0, e.getMessage());
         }
         for (int attempt = 1; ; attempt++) {
-            Generation gen;
+            int number;
+            Set<Integer> busy;
             synchronized (this) {
                 if (closed) return failed(p, t0, 0, 0, "rainbowd is shutting down");
-                try {
-                    gen = launcher.launch(nextGeneration++, release, busyPorts());
-                } catch (IOException e) {
-                    return failed(p, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
-                }
+                number = nextGeneration++;
+                busy = busyPorts();
+            }
+            Generation gen;
+            try {
+                gen = launcher.launch(number, release, busy);
+            } catch (IOException e) {
+                return failed(p, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
+            }
+            synchronized (this) {
                 starting = gen;
                 deploying = progress(p, gen, phaseOf(config.readiness()), 0);
+                if (closed) stop(gen); // close() may have looked for `starting` just before we set it
             }
             gen.exit().thenAccept(code -> exited(gen, code));
             String notReady = awaitReady(p, gen, deadline);
             if (notReady == null) {
-                cutover(p, gen);
-                return new DeployResult(p.id, true, p.trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
+                if (cutover(p, gen)) {
+                    return new DeployResult(p.id, true, p.trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
+                }
+                notReady = exitReason(gen); // it died between its healthy answer and the cutover
             }
             boolean exited = gen.exit().isDone();
             log.warn("generation {} port {}: {}", gen.name(), gen.port(), notReady);
@@ -217,10 +229,13 @@ public final class Deployer implements AutoCloseable {
         return "exited with status " + gen.exit().join() + " before it was healthy";
     }
 
-    private void cutover(Pending p, Generation gen) {
+    /** False if the generation exited after its last probe: a dead process never goes live. */
+    private boolean cutover(Pending p, Generation gen) {
         Generation old;
         List<Generation> evicted = new ArrayList<>();
         synchronized (this) {
+            // Checked under the lock: an exit after this point finds gen == live and is a crash.
+            if (gen.exit().isDone() || closed) return false;
             old = live;
             live = gen;
             starting = null;
@@ -240,6 +255,7 @@ public final class Deployer implements AutoCloseable {
                     g.name(), g.port(), config.maxGenerations(), g.backend().inFlight());
             stop(g);
         }
+        return true;
     }
 
     private void drain(Generation old) {
@@ -257,22 +273,35 @@ public final class Deployer implements AutoCloseable {
     }
 
     private CompletableFuture<Void> stop(Generation g) {
-        return g.stop(config.stopTimeout(), stopper).whenComplete((v, x) -> {
+        CompletableFuture<Void> stopped = g.stop(config.stopTimeout(), stopper);
+        stopping.add(stopped);
+        return stopped.whenComplete((v, x) -> {
+            stopping.remove(stopped);
             synchronized (this) {
                 draining.remove(g);
             }
         });
     }
 
-    /** Stops a generation that never went live, and waits: a failed deploy leaves nothing behind. */
+    /**
+     * Stops a generation that never went live, and waits, even when interrupted by a shutdown:
+     * a failed deploy leaves nothing behind.
+     */
     private void stopNow(Generation g) {
-        try {
-            g.stop(config.stopTimeout(), stopper).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            log.error("generation {}: stop failed: {}", g.name(), e.getCause().toString());
+        CompletableFuture<Void> stopped = stop(g);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                stopped.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException e) {
+                log.error("generation {}: stop failed: {}", g.name(), e.getCause().toString());
+                break;
+            }
         }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** The live generation's process ended without being asked to: a crash. */
@@ -372,7 +401,9 @@ public final class Deployer implements AutoCloseable {
             if (live != null) all.add(live);
             all.addAll(draining);
         }
-        CompletableFuture<?>[] stops = all.stream().map(this::stop).toArray(CompletableFuture[]::new);
+        all.forEach(this::stop);
+        // Including stops started elsewhere: a crashed generation's remains, a failed launch.
+        CompletableFuture<?>[] stops = stopping.toArray(CompletableFuture[]::new);
         try {
             CompletableFuture.allOf(stops).get(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

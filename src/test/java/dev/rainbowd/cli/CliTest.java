@@ -272,9 +272,6 @@ class CliTest {
     }
 
     @Test
-    @Disabled("bug: Main.java line 15 puts mixinStandardHelpOptions on the top command only; the subcommands"
-            + " (RunCommand, CheckCommand, RedeployCommand, StatusCommand) have no --help/-h, so"
-            + " `rainbowd redeploy --help` exits 64 with \"Unknown option: '--help'\"")
     void subcommandHelpExits0() {
         Run r = cli("redeploy", "--help");
 
@@ -283,10 +280,6 @@ class CliTest {
     }
 
     @Test
-    @Disabled("bug: Main declares its own -c/--config (Main.java line 19, for the implicit run), so"
-            + " `rainbowd -c FILE status` parses, then the subcommand's own ConfigOption is null and"
-            + " ConfigOption.load() falls back to ./rainbow.yaml: the given FILE is silently ignored"
-            + " (exit 78 'no config file', or worse, another daemon's config in the current directory)")
     void configBeforeTheSubcommandIsNotIgnored() throws Exception {
         Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults());
 
@@ -297,8 +290,7 @@ class CliTest {
     }
 
     @Test
-    @Disabled("not implemented: SPEC section 1 lists `rainbowd rollback [-c FILE]` (and section 3 POST /rollback);"
-            + " Main has no rollback subcommand, so it exits 64 'Unmatched argument'")
+    @Disabled("issue 3 (rollback) is not done yet: no rollback subcommand or POST /rollback")
     void rollbackRunsThePreviousRelease() throws Exception {
         try (TestDaemon d = start()) {
             assertEquals(0, cli("redeploy", "-c", file()).code());

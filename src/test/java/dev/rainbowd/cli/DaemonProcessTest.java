@@ -197,30 +197,35 @@ class DaemonProcessTest {
     }
 
     /**
-     * True once everything written on {@code client} has been read by the server's process:
-     * both ends' queues are empty in /proc/net/tcp (Linux; loopback, IPv4).
+     * True once everything written on {@code client} has been read by the server's process: both
+     * ends' queues are empty in /proc/net/tcp or tcp6 (Linux; Java sockets are usually IPv6 ones
+     * with IPv4-mapped loopback addresses). Matched by port: both are ours on 127.0.0.1.
      */
     private static boolean readByServer(Socket client) {
-        String local = String.format("0100007F:%04X", client.getLocalPort());
-        String remote = String.format("0100007F:%04X", client.getPort());
-        try {
-            boolean sent = false;
-            boolean read = false;
-            for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length < 5 || !f[3].equals("01")) continue; // ESTABLISHED only
-                String[] queues = f[4].split(":");
-                if (f[1].equals(local) && f[2].equals(remote)) sent = Long.parseLong(queues[0], 16) == 0;
-                if (f[1].equals(remote) && f[2].equals(local)) read = Long.parseLong(queues[1], 16) == 0;
+        String clientPort = String.format(":%04X", client.getLocalPort());
+        String serverPort = String.format(":%04X", client.getPort());
+        boolean sent = false;
+        boolean read = false;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of(table));
+            } catch (IOException e) {
+                continue;
             }
-            return sent && read;
-        } catch (IOException e) {
-            return false;
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length < 5 || !f[3].equals("01") || !f[1].contains("0100007F:")) continue; // ESTABLISHED, 127.0.0.1
+                String[] queues = f[4].split(":");
+                if (f[1].endsWith(clientPort) && f[2].endsWith(serverPort)) sent = Long.parseLong(queues[0], 16) == 0;
+                if (f[1].endsWith(serverPort) && f[2].endsWith(clientPort)) read = Long.parseLong(queues[1], 16) == 0;
+            }
         }
+        return sent && read;
     }
+
     @Test
-    @Disabled("not implemented: SPEC section 4 'On start it stops processes left by a daemon that was killed';"
-            + " nothing in src/main reads the stateDir's generation-N.pid files at start-up")
+    @Disabled("issue 4 (orphans of a killed daemon) is not done yet: stateDir is not read at start-up")
     void aRestartedDaemonStopsTheBackendsOfOneThatWasKilled() throws Exception {
         Path file = config(TestDaemon.defaults());
         DaemonProcess first = start(file);
