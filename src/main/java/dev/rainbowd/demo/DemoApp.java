@@ -33,6 +33,8 @@ public final class DemoApp {
     private final String release = release();
     private final long pid = ProcessHandle.current().pid();
     private final Integer healthStatus = intEnv("DEMO_HEALTH_STATUS");
+    /** Crash right after the first health answer: a generation that dies as it goes live. */
+    private final boolean dieAfterHealth = System.getenv("DEMO_DIE_AFTER_HEALTH") != null;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     private DemoApp() {}
@@ -95,7 +97,10 @@ public final class DemoApp {
             switch (ex.getRequestURI().getPath()) {
                 case "/" -> text(ex, 200, "Hello from generation " + generation
                         + " (pid " + pid + ", release " + release + ")\n");
-                case "/health" -> text(ex, healthStatus == null ? 200 : healthStatus, "ok\n");
+                case "/health" -> {
+                    text(ex, healthStatus == null ? 200 : healthStatus, "ok\n");
+                    if (dieAfterHealth) Runtime.getRuntime().halt(3);
+                }
                 case "/slow" -> {
                     long ms = Long.parseLong(query.getOrDefault("ms", "1000"));
                     Thread.sleep(ms);

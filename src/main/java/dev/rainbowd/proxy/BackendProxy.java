@@ -1,11 +1,14 @@
 package dev.rainbowd.proxy;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * Jetty's reverse proxy, sending each request to the backend {@link ProxyRouter} chose for it.
@@ -16,7 +19,16 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     private static final HttpField PROTO_HTTP = new HttpField(HttpHeader.X_FORWARDED_PROTO, "http");
     private static final HttpField PROTO_HTTPS = new HttpField(HttpHeader.X_FORWARDED_PROTO, "https");
 
+    /** Client idle time of a pooled upstream connection: below the keep-alive of common app servers (gunicorn: 2 s). */
+    private static final long POOL_IDLE_MS = 1_500;
+
     private final Duration idleTimeout;
+
+    /** A request that can be sent again after its backend failed before answering. */
+    interface Replay {
+        /** True if the request was taken over (sent again or parked); false to answer 502/504. */
+        boolean replay(Throwable failure);
+    }
 
     BackendProxy(Duration idleTimeout) {
         this.idleTimeout = idleTimeout;
@@ -33,12 +45,29 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     protected void configureHttpClient(HttpClient client) {
         super.configureHttpClient(client);
         client.setUserAgentField(null); // the client's own User-Agent is copied; don't add a second one
-        client.setIdleTimeout(idleTimeout.toMillis());
+        // Pooled connections idle briefly; an exchange may be silent for up to idleTimeout (see below).
+        client.setIdleTimeout(POOL_IDLE_MS);
         client.setConnectTimeout(5_000);
         // Each generation is a new port, hence a new destination: let the pools of old ones go.
         client.setDestinationIdleTimeout(10_000);
         client.setMaxConnectionsPerDestination(1024);
         client.setMaxRequestsQueuedPerDestination(8192);
+    }
+
+    @Override
+    protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI uri) {
+        return super.newProxyToServerRequest(request, uri).idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void onServerToProxyResponseFailure(Request clientToProxyRequest,
+            org.eclipse.jetty.client.Request proxyToServerRequest, org.eclipse.jetty.client.Response serverToProxyResponse,
+            Response proxyToClientResponse, Callback proxyToClientCallback, Throwable failure) {
+        boolean nothingAnswered = !proxyToClientResponse.isCommitted()
+                && (serverToProxyResponse == null || serverToProxyResponse.getStatus() <= 0);
+        if (nothingAnswered && proxyToClientCallback instanceof Replay r && r.replay(failure)) return;
+        super.onServerToProxyResponseFailure(clientToProxyRequest, proxyToServerRequest, serverToProxyResponse,
+                proxyToClientResponse, proxyToClientCallback, failure);
     }
 
     /**

@@ -1,9 +1,12 @@
 package dev.rainbowd.proxy;
 
+import java.net.ConnectException;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
@@ -11,8 +14,6 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Routes each request to the live backend and counts it in flight there until it completes.
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * for one, then gets 503 with Retry-After.
  */
 public final class ProxyRouter extends Handler.Wrapper {
-    private static final Logger log = LoggerFactory.getLogger(ProxyRouter.class);
+    /** Safe to send twice (RFC 9110 9.2.2), when they carry no body we would have consumed. */
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private final TrafficSwitch traffic;
     private final Duration queueTimeout;
@@ -32,106 +34,145 @@ public final class ProxyRouter extends Handler.Wrapper {
     }
 
     @Override
-    public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        Backend backend = traffic.acquire();
-        if (backend != null) {
-            forward(backend, request, response, callback);
-        } else {
-            park(request, response, callback, System.nanoTime() + queueTimeout.toNanos());
-        }
+    public boolean handle(Request request, Response response, Callback callback) {
+        new Exchange(request, response, callback, System.nanoTime() + queueTimeout.toNanos()).route(null);
         return true;
     }
 
-    private void forward(Backend backend, Request request, Response response, Callback callback) {
-        request.setAttribute(BackendProxy.BACKEND, backend);
-        Callback counted = new Callback.Nested(callback) {
-            @Override
-            public void succeeded() {
-                try {
-                    super.succeeded();
-                } finally {
-                    backend.release();
-                }
-            }
-
-            @Override
-            public void failed(Throwable x) {
-                try {
-                    super.failed(x);
-                } finally {
-                    backend.release();
-                }
-            }
-        };
-        try {
-            if (!getHandler().handle(request, response, counted)) {
-                Response.writeError(request, response, counted, HttpStatus.NOT_FOUND_404);
-            }
-        } catch (Throwable x) {
-            counted.failed(x);
-        }
-    }
-
-    private void park(Request request, Response response, Callback callback, long deadlineNanos) {
-        long remaining = deadlineNanos - System.nanoTime();
-        if (remaining <= 0) {
-            unavailable(request, response, callback);
-            return;
-        }
-        new Waiter(request, response, callback, deadlineNanos).start(remaining);
-    }
-
-    /** A request waiting for a live backend; exactly one of wake-up and timeout wins. */
-    private final class Waiter implements Consumer<Backend> {
-        private final AtomicBoolean claimed = new AtomicBoolean();
+    /**
+     * One client request on its way to a backend, over one or more attempts. As the callback Jetty
+     * completes when the request is done, it releases the in-flight count exactly once per attempt.
+     */
+    private final class Exchange extends Callback.Nested implements BackendProxy.Replay {
         private final Request request;
         private final Response response;
-        private final Callback callback;
         private final long deadlineNanos;
-        private volatile Scheduler.Task timeout;
+        private final AtomicReference<Backend> counted = new AtomicReference<>();
+        private boolean replayed;
 
-        Waiter(Request request, Response response, Callback callback, long deadlineNanos) {
+        Exchange(Request request, Response response, Callback callback, long deadlineNanos) {
+            super(callback);
             this.request = request;
             this.response = response;
-            this.callback = callback;
             this.deadlineNanos = deadlineNanos;
         }
 
-        void start(long remainingNanos) {
-            timeout = request.getComponents().getScheduler().schedule(this::expire, remainingNanos, TimeUnit.NANOSECONDS);
-            traffic.await(this);
+        /** Sends the request to the live backend, unless that is {@code refused}: then it waits for another. */
+        void route(Backend refused) {
+            Backend b = traffic.acquire(refused);
+            if (b == null) {
+                park(refused);
+                return;
+            }
+            counted.set(b);
+            request.setAttribute(BackendProxy.BACKEND, b);
+            try {
+                if (!getHandler().handle(request, response, this)) {
+                    Response.writeError(request, response, this, HttpStatus.NOT_FOUND_404);
+                }
+            } catch (Throwable x) {
+                failed(x);
+            }
+        }
+
+        /**
+         * The backend failed before answering. A refused connection means nothing was sent and the
+         * generation is gone (a crash the deployer has not seen yet): wait for the next one. A
+         * reused keep-alive connection the app had just closed: send an idempotent request again.
+         */
+        @Override
+        public boolean replay(Throwable failure) {
+            if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return false;
+            Backend failed = counted.get();
+            if (causedBy(failure, ConnectException.class)) {
+                release();
+                route(failed);
+                return true;
+            }
+            if (!replayed && !causedBy(failure, TimeoutException.class) && IDEMPOTENT.contains(request.getMethod())) {
+                replayed = true;
+                release();
+                route(null);
+                return true;
+            }
+            return false;
+        }
+
+        private void park(Backend refused) {
+            long remaining = deadlineNanos - System.nanoTime();
+            if (remaining <= 0 || request.getComponents().getThreadPool() == null) {
+                unavailable();
+                return;
+            }
+            Waiting w = new Waiting(refused);
+            w.timeout = request.getComponents().getScheduler().schedule(w::expire, remaining, TimeUnit.NANOSECONDS);
+            traffic.await(w);
+        }
+
+        private void unavailable() {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            Response.writeError(request, response, this, HttpStatus.SERVICE_UNAVAILABLE_503, "no live generation of the app");
+        }
+
+        private void release() {
+            Backend b = counted.getAndSet(null);
+            if (b != null) b.release();
         }
 
         @Override
-        public void accept(Backend live) {
-            if (!claimed.compareAndSet(false, true)) return;
-            Scheduler.Task t = timeout;
-            if (t != null) t.cancel();
-            if (live == null) {
-                unavailable(request, response, callback);
-                return;
-            }
-            // Not on the thread that made the cutover: that is the deployer's.
-            request.getComponents().getThreadPool().execute(() -> {
-                Backend b = traffic.acquire();
-                if (b != null) forward(b, request, response, callback);
-                else park(request, response, callback, deadlineNanos); // went down again meanwhile
-            });
+        public void succeeded() {
+            release();
+            super.succeeded();
         }
 
-        private void expire() {
-            if (claimed.compareAndSet(false, true)) {
-                traffic.unwait(this);
-                unavailable(request, response, callback);
+        @Override
+        public void failed(Throwable x) {
+            release();
+            super.failed(x);
+        }
+
+        /** Parked until a backend other than {@code refused} is live; exactly one of wake-up and timeout wins. */
+        private final class Waiting implements TrafficSwitch.Waiter {
+            private final AtomicBoolean claimed = new AtomicBoolean();
+            private final Backend refused;
+            volatile Scheduler.Task timeout;
+
+            Waiting(Backend refused) {
+                this.refused = refused;
+            }
+
+            @Override
+            public Backend excluded() {
+                return refused;
+            }
+
+            @Override
+            public void wake(Backend live) {
+                if (!claimed.compareAndSet(false, true)) return;
+                Scheduler.Task t = timeout;
+                if (t != null) t.cancel();
+                if (live == null) {
+                    unavailable();
+                    return;
+                }
+                // Not on the thread that made the cutover: that is the deployer's.
+                request.getComponents().getThreadPool().execute(() -> route(refused));
+            }
+
+            void expire() {
+                if (claimed.compareAndSet(false, true)) {
+                    traffic.unwait(this);
+                    unavailable();
+                }
             }
         }
     }
 
-    private void unavailable(Request request, Response response, Callback callback) {
-        log.debug("no live generation within {} ms: 503 for {}", queueTimeout.toMillis(), request.getHttpURI().getPath());
-        response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-        Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
-                "no live generation of the app");
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) return true;
+        }
+        return false;
     }
 
     public int waitingCount() {

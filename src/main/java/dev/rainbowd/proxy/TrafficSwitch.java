@@ -3,16 +3,23 @@ package dev.rainbowd.proxy;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 /**
  * The live backend: one atomic reference, switched in one step at cutover. Requests that find no
- * live backend (at start-up, after a crash) wait here until one goes live.
+ * usable backend (at start-up, after a crash) wait here until one goes live.
  */
 public final class TrafficSwitch {
     private final AtomicReference<Backend> live = new AtomicReference<>();
-    private final Queue<Consumer<Backend>> waiting = new ConcurrentLinkedQueue<>();
+    private final Queue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private volatile boolean shutdown;
+
+    /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
+    interface Waiter {
+        Backend excluded();
+
+        /** Called once: with the new live backend, or with null at shutdown. */
+        void wake(Backend live);
+    }
 
     /** Every request routed after this call goes to {@code backend}. */
     public void cutover(Backend backend) {
@@ -20,7 +27,7 @@ public final class TrafficSwitch {
         wake();
     }
 
-    /** No backend is live any more (it crashed): new requests wait. */
+    /** {@code expected} is no longer live (it crashed): new requests wait. */
     public void clear(Backend expected) {
         live.compareAndSet(expected, null);
     }
@@ -29,33 +36,33 @@ public final class TrafficSwitch {
         return live.get();
     }
 
-    /**
-     * Routes a request: returns the live backend with the request counted in flight, or null if
-     * there is none.
-     */
-    Backend acquire() {
-        for (;;) {
-            Backend b = live.get();
-            if (b == null || b.tryAcquire()) return b;
-            // b drained and closed between our read and the acquire: live has moved on, read again
-        }
-    }
-
     /** The daemon is stopping: waiting requests are told now (with null) rather than at their timeout. */
     public void shutdown() {
         shutdown = true;
         wake();
     }
 
-    /** Calls {@code onLive} once a backend is live, or with null at shutdown; maybe never. */
-    void await(Consumer<Backend> onLive) {
-        waiting.add(onLive);
-        // A cutover between the caller's acquire() and the add above would not see this waiter.
-        if (live.get() != null || shutdown) wake();
+    /**
+     * Routes a request: returns the live backend with the request counted in flight there, or null
+     * if there is none (or only {@code excluded}).
+     */
+    Backend acquire(Backend excluded) {
+        for (;;) {
+            Backend b = live.get();
+            if (b == null || b == excluded) return null;
+            if (b.tryAcquire()) return b;
+            // b drained and closed between our read and the acquire: live has moved on, read again
+        }
     }
 
-    void unwait(Consumer<Backend> onLive) {
-        waiting.remove(onLive);
+    void await(Waiter w) {
+        waiting.add(w);
+        // A cutover between the caller's acquire() and the add above would not see this waiter.
+        wake();
+    }
+
+    void unwait(Waiter w) {
+        waiting.remove(w);
     }
 
     int waitingCount() {
@@ -63,8 +70,15 @@ public final class TrafficSwitch {
     }
 
     private void wake() {
-        for (Consumer<Backend> w; (live.get() != null || shutdown) && (w = waiting.poll()) != null; ) {
-            w.accept(shutdown ? null : live.get());
+        for (Waiter w : waiting) {
+            Backend b = live.get();
+            if (!shutdown && (b == null || b == w.excluded())) continue;
+            if (!waiting.remove(w)) continue; // another wake() got it
+            try {
+                w.wake(shutdown ? null : b);
+            } catch (RuntimeException e) {
+                // one waiter's failure (e.g. a pool that stopped) must not strand the others
+            }
         }
     }
 }

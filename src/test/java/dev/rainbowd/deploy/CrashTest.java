@@ -1,0 +1,65 @@
+package dev.rainbowd.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.TestDaemon;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import dev.rainbowd.testing.JsonParse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A generation whose process is dead is never left live. */
+class CrashTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGenerationThatDiesAsItGoesLiveIsNotLeftLive() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        // Healthy once, then gone: whether it dies before or after the cutover, it must not stay live.
+        s.put("run", "if [ -e die ]; then export DEMO_DIE_AFTER_HEALTH=1; fi; " + Demo.run());
+        s.put("restartOnCrash", "false");
+        s.put("launchAttempts", "1");
+        s.put("queueTimeout", "200ms");
+        try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            Files.createFile(dir.resolve("die"));
+            HttpResponse<String> deploy = d.controlPost("/redeploy?wait=true");
+            if (deploy.statusCode() == 200) {
+                // It went live, then died: once its process is gone, it must not be live any more.
+                int port = ((Number) JsonParse.object(deploy.body()).get("port")).intValue();
+                TestDaemon.await("generation 2's process to die", () -> ProcessHandle.current().descendants()
+                        .noneMatch(p -> p.isAlive() && p.info().arguments().map(a -> List.of(a).contains(Integer.toString(port))).orElse(false)),
+                        Duration.ofSeconds(10));
+                TestDaemon.await("the dead generation taken out of service", () -> d.status().live() == null, Duration.ofSeconds(10));
+                // Requests wait for a generation, then get 503 (not 502 from a dead port).
+                HttpResponse<String> r = d.get("/");
+                assertEquals(503, r.statusCode());
+                assertTrue(r.headers().firstValue("Retry-After").isPresent());
+            } else {
+                // It died before the cutover: the deploy failed and generation 1 is still live, and serving.
+                assertEquals(500, deploy.statusCode());
+                assertEquals(1, d.status().live().generation());
+                assertEquals(200, d.get("/").statusCode());
+            }
+        }
+    }
+
+    @Test
+    void aCrashOfTheLiveGenerationStartsANewOneAndRequestsWaitForIt() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            long pid = d.status().live().pid();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // kill -9 of the app
+            HttpResponse<String> r = d.get("/"); // waits for the restart instead of failing
+            assertEquals(200, r.statusCode());
+            assertEquals("2", r.headers().firstValue("X-Generation").orElseThrow());
+            assertEquals("crash-restart", d.status().lastDeploy().trigger().toString());
+        }
+    }
+}

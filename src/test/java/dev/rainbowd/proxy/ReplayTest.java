@@ -1,0 +1,121 @@
+package dev.rainbowd.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An app closes an idle keep-alive connection just as the proxy sends a request on it (gunicorn
+ * does after 2 s). A backend on a raw socket makes that race happen every time: it answers the
+ * first request of a connection, then closes it when the second arrives.
+ */
+class ReplayTest {
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private ServerSocket backend;
+    private Thread acceptor;
+    private final AtomicInteger served = new AtomicInteger();
+    private Server server;
+    private ServerConnector connector;
+
+    @BeforeEach
+    void start() throws Exception {
+        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        acceptor = new Thread(this::serve, "stale-backend");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        TrafficSwitch traffic = new TrafficSwitch();
+        server = new Server();
+        connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(2), Duration.ofSeconds(30)));
+        server.start();
+        traffic.cutover(new Backend(1, backend.getLocalPort()));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop();
+        backend.close();
+        acceptor.join(5_000);
+    }
+
+    private void serve() {
+        while (!backend.isClosed()) {
+            try {
+                Socket s = backend.accept();
+                Thread t = new Thread(() -> connection(s));
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void connection(Socket s) {
+        try (s) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = s.getOutputStream();
+            for (int request = 1; ; request++) {
+                int length = 0;
+                String line = in.readLine();
+                if (line == null) return;
+                while (!(line = in.readLine()).isEmpty()) {
+                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                for (int i = 0; i < length; i++) in.read();
+                if (request == 2) return; // keep-alive timeout hit just as the request came in
+                served.incrementAndGet();
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the proxy went away
+        }
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return client.send(b.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri() {
+        return URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/");
+    }
+
+    @Test
+    void anIdempotentRequestOnAConnectionTheAppClosedIsSentAgain() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(uri()));
+            assertEquals(200, r.statusCode(), "request " + i);
+            assertEquals("ok", r.body());
+        }
+        assertEquals(5, served.get());
+    }
+
+    @Test
+    void aRequestWithABodyIsNeverSentTwice() throws Exception {
+        assertEquals(200, send(HttpRequest.newBuilder(uri())).statusCode()); // leaves a pooled connection
+        HttpResponse<String> post = send(HttpRequest.newBuilder(uri()).POST(HttpRequest.BodyPublishers.ofString("payment")));
+        assertEquals(502, post.statusCode());
+        assertEquals(1, served.get());
+    }
+}
