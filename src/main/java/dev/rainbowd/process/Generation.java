@@ -122,7 +122,8 @@ public final class Generation {
     private void terminate(Duration timeout) {
         long target = pid();
         long t0 = System.nanoTime();
-        if (!exit.isDone() || !tree.members().isEmpty()) {
+        // Re-checked just before the signal: a pid that left the tree may already be someone else's.
+        if (tree.contains(target)) {
             ProcessHandle.of(target).ifPresent(ProcessHandle::destroy);
             log.info("generation {} port {} pid {}: SIGTERM", name(), port, target);
         }
@@ -143,17 +144,15 @@ public final class Generation {
                 (System.nanoTime() - t0) / 1_000_000, exit.getNow(null));
     }
 
+    /** Polls: onExit() of a process that is not our child (re-parented to init) reports late. */
     private void awaitGone(List<ProcessHandle> processes) {
-        for (ProcessHandle p : processes) {
-            try {
-                p.onExit().get(2, TimeUnit.SECONDS);
-            } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-                log.warn("generation {}: pid {} did not go away after SIGKILL", name(), p.pid());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        List<ProcessHandle> left = processes;
+        while (!(left = left.stream().filter(ProcessTree::running).toList()).isEmpty()
+                && System.nanoTime() < deadline && sleep(5)) {
+            // SIGKILL cannot be caught: this is only the kernel tearing them down
         }
+        left.forEach(p -> log.warn("generation {}: pid {} did not go away after SIGKILL", name(), p.pid()));
     }
 
     private void awaitExit() {

@@ -21,6 +21,11 @@ final class ProcessTree {
     private static final Path PROC = Path.of("/proc");
 
     private final ProcessHandle root;
+    /**
+     * Set once the tree was seen empty. From then on its session id and pids may be recycled for
+     * unrelated processes, so nothing must match them again.
+     */
+    private volatile boolean gone;
 
     ProcessTree(ProcessHandle root) {
         this.root = root;
@@ -28,6 +33,7 @@ final class ProcessTree {
 
     /** The live processes of the tree: the session's members plus the root's descendants. */
     List<ProcessHandle> members() {
+        if (gone) return List.of();
         Map<Long, ProcessHandle> found = new LinkedHashMap<>();
         if (root.isAlive()) found.put(root.pid(), root);
         root.descendants().forEach(p -> found.put(p.pid(), p));
@@ -45,26 +51,47 @@ final class ProcessTree {
                 // /proc is a best effort on top of descendants(): a process may vanish mid-scan
             }
         }
-        found.values().removeIf(p -> !p.isAlive());
+        found.values().removeIf(p -> !running(p));
+        if (found.isEmpty() && !root.isAlive()) gone = true;
         return List.copyOf(found.values());
     }
 
     boolean contains(long pid) {
+        if (gone) return false;
         if (pid == root.pid()) return root.isAlive();
         OptionalLong sid = sessionOf(pid);
         if (sid.isPresent() && sid.getAsLong() == root.pid()) return true;
         return root.descendants().anyMatch(p -> p.pid() == pid);
     }
 
+    /**
+     * Alive and not a zombie. A killed process re-parented to an init that reaps slowly stays a
+     * zombie for a while; it holds no port and runs no code, so waiting for it is pointless.
+     */
+    static boolean running(ProcessHandle p) {
+        if (!p.isAlive()) return false;
+        String[] f = stat(p.pid());
+        return f == null || !f[0].equals("Z");
+    }
+
     /** The session id (field 6 of /proc/PID/stat), if the process exists. */
     static OptionalLong sessionOf(long pid) {
+        String[] f = stat(pid);
+        try {
+            return f == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(f[3]));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Fields 3 and on of /proc/PID/stat (state, ppid, pgrp, session, ...), or null. */
+    private static String[] stat(long pid) {
         try {
             String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
             // comm (field 2) is in parentheses and may hold spaces: count fields after the last ')'
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return OptionalLong.of(Long.parseLong(f[3]));
+            return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         } catch (IOException | RuntimeException e) {
-            return OptionalLong.empty();
+            return null;
         }
     }
 }
