@@ -1,66 +1,13 @@
 package dev.rainbowd.cli;
 
-import dev.rainbowd.config.Config;
-import dev.rainbowd.config.ConfigException;
-import java.io.PrintWriter;
-import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 @Command(mixinStandardHelpOptions = true, name = "redeploy", description = {
         "Ask the running daemon to redeploy, and wait for the outcome.",
         "Exit 0 when the new generation is live, 1 when the deploy failed, 2 when the daemon is unreachable."})
-final class RedeployCommand implements Callable<Integer> {
-    @Mixin
-    ConfigOption config;
-
-    @ParentCommand
-    Main parent;
-
-    @Option(names = "--no-wait", description = "return once the deploy is queued")
-    boolean noWait;
-
-    @Spec
-    CommandSpec spec;
-
+final class RedeployCommand extends DeployCommand {
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Config c;
-        try {
-            c = config.orElse(parent.config).load();
-        } catch (ConfigException e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.CONFIG;
-        }
-        ControlClient client = new ControlClient(c);
-        try {
-            ControlClient.Reply reply = client.post(noWait ? "/redeploy" : "/redeploy?wait=true");
-            Map<String, Object> body = reply.json();
-            switch (reply.status()) {
-                case 200 -> out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
-                        body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
-                case 202 -> out.printf("deploy #%s: %s%n", body.get("deploy"), body.get("state"));
-                case 500 -> {
-                    err.printf("rainbowd: deploy #%s failed: %s%n", body.get("deploy"), body.get("reason"));
-                    return ExitCodes.FAILED;
-                }
-                default -> {
-                    err.printf("rainbowd: %s answered %d: %s%n", client.base(), reply.status(),
-                            body.getOrDefault("error", reply.body().strip()));
-                    return ExitCodes.FAILED;
-                }
-            }
-            return ExitCodes.OK;
-        } catch (ControlClient.Unreachable e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.UNREACHABLE;
-        }
+    String path() {
+        return "/redeploy";
     }
 }

@@ -4,9 +4,11 @@ import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.daemon.Daemon;
 import dev.rainbowd.daemon.Signals;
+import dev.rainbowd.deploy.Trigger;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
@@ -39,8 +41,14 @@ final class RunCommand implements Callable<Integer> {
         }
         // Taken over before the first generation starts: a SIGTERM during start-up is a clean stop too.
         CountDownLatch stopRequested = new CountDownLatch(1);
+        AtomicReference<Daemon> running = new AtomicReference<>();
         Signals.on("TERM", stopRequested::countDown);
         Signals.on("INT", stopRequested::countDown);
+        // `systemctl reload` / `kill -HUP`: redeploy (the JVM's default would be to exit).
+        Signals.on("HUP", () -> {
+            Daemon d = running.get();
+            if (d != null) d.deployer().request(Trigger.SIGHUP);
+        });
         Daemon daemon;
         try {
             daemon = Daemon.start(config);
@@ -48,6 +56,7 @@ final class RunCommand implements Callable<Integer> {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.FAILED;
         }
+        running.set(daemon);
         // Any other way out of the JVM still stops the generations: no backend outlives us.
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown-hook"));
         try {

@@ -50,9 +50,9 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
                 if (!isGet(method)) return notAllowed(response, callback, "GET");
                 return json(response, callback, HttpStatus.OK_200, StatusView.status(deployer.status()));
             }
-            case "/redeploy" -> {
+            case "/redeploy", "/rollback" -> {
                 if (!HttpMethod.POST.is(method)) return notAllowed(response, callback, "POST");
-                return redeploy(request, response, callback);
+                return deploy(path.equals("/rollback"), request, response, callback);
             }
             default -> {
                 return error(response, callback, HttpStatus.NOT_FOUND_404, "no such endpoint: " + path);
@@ -60,12 +60,22 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
         }
     }
 
-    private boolean redeploy(Request request, Response response, Callback callback) {
+    private boolean deploy(boolean rollback, Request request, Response response, Callback callback) {
         Boolean wait = waitParameter(request);
         if (wait == null) {
             return error(response, callback, HttpStatus.BAD_REQUEST_400, "wait must be true or false");
         }
-        DeployTicket ticket = deployer.request(Trigger.CONTROL);
+        DeployTicket ticket;
+        if (rollback) {
+            Optional<DeployTicket> t = deployer.rollback();
+            if (t.isEmpty()) {
+                return error(response, callback, HttpStatus.CONFLICT_409,
+                        "nothing to roll back to: no generation has been replaced yet");
+            }
+            ticket = t.get();
+        } else {
+            ticket = deployer.request(Trigger.CONTROL);
+        }
         if (!wait) {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("deploy", ticket.id());

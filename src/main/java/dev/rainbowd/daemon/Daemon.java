@@ -8,6 +8,7 @@ import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.TrafficSwitch;
+import dev.rainbowd.watch.TriggerWatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ public final class Daemon implements AutoCloseable {
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
+    private TriggerWatcher watcher;
     private boolean closed;
 
     private Daemon(Config config) {
@@ -96,6 +98,16 @@ public final class Daemon implements AutoCloseable {
         log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
                 d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
         d.deployer.request(Trigger.STARTUP);
+        if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
+            try {
+                d.watcher = new TriggerWatcher(config.triggerFile(), config.releaseLink(), d.deployer::request);
+            } catch (IOException e) {
+                d.close();
+                throw new StartupException("cannot watch " + config.triggerFile().or(config::releaseLink).orElseThrow()
+                        + ": " + rootMessage(e));
+            }
+            d.watcher.start();
+        }
         return d;
     }
 
@@ -120,6 +132,7 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)",
                 config.drainTimeout().toMillis());
+        if (watcher != null) watcher.close();
         deployer.stopDeploying();
         traffic.shutdown();
         try {

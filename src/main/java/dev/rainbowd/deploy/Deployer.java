@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,19 +54,23 @@ public final class Deployer implements AutoCloseable {
     private Pending pending;
     private DeployProgress deploying;
     private DeployResult last;
+    private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
     private long nextDeploy = 1;
     private int nextGeneration = 1;
     private boolean closed;
 
+    /** The deploy that starts after the current one. Coalesced requests update it: the newest intent wins. */
     private static final class Pending {
         final long id;
-        final Trigger trigger;
         final CompletableFuture<DeployResult> result = new CompletableFuture<>();
+        Trigger trigger;
+        Path release; // a rollback's release; null: the current release (workingDir or the link's target)
         int coalesced;
 
-        Pending(long id, Trigger trigger) {
+        Pending(long id, Trigger trigger, Path release) {
             this.id = id;
             this.trigger = trigger;
+            this.release = release;
         }
     }
 
@@ -81,16 +86,31 @@ public final class Deployer implements AutoCloseable {
      * Asks for a deploy. If one is already waiting to start, this request joins it: however many
      * triggers arrive during a deploy, one more deploy follows it, with the newest code.
      */
-    public synchronized DeployTicket request(Trigger trigger) {
+    public DeployTicket request(Trigger trigger) {
+        return enqueue(trigger, null);
+    }
+
+    /**
+     * Asks for a deploy of the release the previous generation ran; empty when there was no
+     * previous generation.
+     */
+    public synchronized Optional<DeployTicket> rollback() {
+        if (previousRelease == null) return Optional.empty();
+        return Optional.of(enqueue(Trigger.ROLLBACK, previousRelease));
+    }
+
+    private synchronized DeployTicket enqueue(Trigger trigger, Path release) {
         if (closed) {
             return new DeployTicket(0, CompletableFuture.completedFuture(new DeployResult(
                     0, false, trigger, 0, 0, "rainbowd is shutting down", Duration.ZERO, Instant.now())));
         }
         if (pending != null) {
             pending.coalesced++;
+            pending.trigger = trigger;
+            pending.release = release;
             return new DeployTicket(pending.id, pending.result);
         }
-        Pending p = new Pending(nextDeploy++, trigger);
+        Pending p = new Pending(nextDeploy++, trigger, release);
         pending = p;
         log.info("deploy #{} ({}): queued", p.id, trigger);
         worker.execute(this::runPending);
@@ -116,47 +136,60 @@ public final class Deployer implements AutoCloseable {
 
     private void runPending() {
         Pending p;
+        Trigger trigger;
+        Path rollbackTo;
         synchronized (this) {
             p = pending;
             pending = null;
             if (p == null) return;
-            deploying = new DeployProgress(p.id, p.trigger, 0, 0, "launching", 0, Instant.now());
+            trigger = p.trigger;
+            rollbackTo = p.release;
+            deploying = new DeployProgress(p.id, trigger, 0, 0, "launching", 0, Instant.now());
         }
         if (p.coalesced > 0) log.info("deploy #{} ({}): {} more trigger(s) coalesced into it", p.id, p.trigger, p.coalesced);
         long t0 = System.nanoTime();
         DeployResult result;
         try {
-            result = deploy(p, t0);
+            result = deploy(p, trigger, rollbackTo, t0);
         } catch (RuntimeException e) {
             log.error("deploy #{} failed unexpectedly", p.id, e);
-            result = failed(p, t0, 0, 0, "internal error: " + e);
+            result = failed(p, trigger, t0, 0, 0, "internal error: " + e);
         }
         synchronized (this) {
             deploying = null;
             last = result;
         }
-        if (result.live()) {
-            log.info("deploy #{} ({}): generation {} live on port {} after {} ms", p.id, p.trigger,
+        if (result.live() && result.reason() != null) {
+            log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());
+        } else if (result.live()) {
+            log.info("deploy #{} ({}): generation {} live on port {} after {} ms", p.id, trigger,
                     result.generation(), result.port(), result.duration().toMillis());
         } else {
-            log.error("deploy #{} ({}): failed after {} ms: {}", p.id, p.trigger, result.duration().toMillis(), result.reason());
+            log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
         }
         p.result.complete(result);
     }
 
-    private DeployResult deploy(Pending p, long t0) {
+    private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
         long deadline = t0 + config.healthDeadline().toNanos();
         Path release;
         try {
-            release = release();
+            release = rollbackTo != null ? rollbackRelease(rollbackTo) : release();
         } catch (IOException e) {
-            return failed(p, t0, 0, 0, e.getMessage());
+            return failed(p, trigger, t0, 0, 0, e.getMessage());
+        }
+        synchronized (this) {
+            // A release link swapped back to the release that is live already: not a deploy.
+            if (trigger == Trigger.RELEASE_LINK && live != null && live.release().equals(release)) {
+                return new DeployResult(p.id, true, trigger, live.number(), live.port(),
+                        "release " + release + " is already live", since(t0), Instant.now());
+            }
         }
         for (int attempt = 1; ; attempt++) {
             int number;
             Set<Integer> busy;
             synchronized (this) {
-                if (closed) return failed(p, t0, 0, 0, "rainbowd is shutting down");
+                if (closed) return failed(p, trigger, t0, 0, 0, "rainbowd is shutting down");
                 number = nextGeneration++;
                 busy = busyPorts();
             }
@@ -164,18 +197,18 @@ public final class Deployer implements AutoCloseable {
             try {
                 gen = launcher.launch(number, release, busy);
             } catch (IOException e) {
-                return failed(p, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
+                return failed(p, trigger, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
             }
             synchronized (this) {
                 starting = gen;
-                deploying = progress(p, gen, phaseOf(config.readiness()), 0);
+                deploying = progress(p, trigger, gen, phaseOf(config.readiness()), 0);
                 if (closed) stop(gen); // close() may have looked for `starting` just before we set it
             }
             gen.exit().thenAccept(code -> exited(gen, code));
-            String notReady = awaitReady(p, gen, deadline);
+            String notReady = awaitReady(p, trigger, gen, deadline);
             if (notReady == null) {
                 if (cutover(p, gen)) {
-                    return new DeployResult(p.id, true, p.trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
+                        return new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
                 }
                 notReady = exitReason(gen); // it died between its healthy answer and the cutover
             }
@@ -191,17 +224,17 @@ public final class Deployer implements AutoCloseable {
                 continue;
             }
             String attempts = config.launchAttempts() > 1 && exited ? " (attempt " + attempt + " of " + config.launchAttempts() + ")" : "";
-            return failed(p, t0, gen.number(), gen.port(), "generation " + gen.name() + " " + notReady + attempts);
+            return failed(p, trigger, t0, gen.number(), gen.port(), "generation " + gen.name() + " " + notReady + attempts);
         }
     }
 
     /** Null when the generation is ready for traffic, else why not. */
-    private String awaitReady(Pending p, Generation gen, long deadlineNanos) {
+    private String awaitReady(Pending p, Trigger trigger, Generation gen, long deadlineNanos) {
         Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
         if (config.readiness() instanceof Readiness.HealthCheck hc) {
             HealthProbe.Outcome outcome = probe.await(gen.port(), hc.path(), left, gen.exit(), n -> {
                 synchronized (this) {
-                    if (starting == gen) deploying = progress(p, gen, "probing", n);
+                    if (starting == gen) deploying = progress(p, trigger, gen, "probing", n);
                 }
             });
             if (outcome.healthy()) {
@@ -241,7 +274,10 @@ public final class Deployer implements AutoCloseable {
             starting = null;
             gen.markLive();
             traffic.cutover(gen.backend());
-            if (old != null) draining.add(old);
+            if (old != null) {
+                draining.add(old);
+                previousRelease = old.release();
+            }
             // Over maxGenerations, the oldest draining generations go at once, without draining.
             for (int i = 0; 1 + draining.size() - evicted.size() > config.maxGenerations() && i < draining.size(); i++) {
                 evicted.add(draining.get(i));
@@ -343,6 +379,13 @@ public final class Deployer implements AutoCloseable {
         return dir;
     }
 
+    private static Path rollbackRelease(Path release) throws IOException {
+        if (!Files.isDirectory(release)) {
+            throw new IOException("cannot roll back: the previous release " + release + " is gone");
+        }
+        return release;
+    }
+
     private Set<Integer> busyPorts() {
         Set<Integer> busy = new HashSet<>(reservedPorts);
         if (live != null) busy.add(live.port());
@@ -354,12 +397,12 @@ public final class Deployer implements AutoCloseable {
         return r instanceof Readiness.HealthCheck ? "probing" : "warming up";
     }
 
-    private static DeployProgress progress(Pending p, Generation gen, String phase, int probes) {
-        return new DeployProgress(p.id, p.trigger, gen.number(), gen.port(), phase, probes, Instant.now());
+    private static DeployProgress progress(Pending p, Trigger trigger, Generation gen, String phase, int probes) {
+        return new DeployProgress(p.id, trigger, gen.number(), gen.port(), phase, probes, Instant.now());
     }
 
-    private DeployResult failed(Pending p, long t0, int generation, int port, String reason) {
-        return new DeployResult(p.id, false, p.trigger, generation, port, reason, since(t0), Instant.now());
+    private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason) {
+        return new DeployResult(p.id, false, trigger, generation, port, reason, since(t0), Instant.now());
     }
 
     private static Duration since(long t0) {
@@ -379,7 +422,7 @@ public final class Deployer implements AutoCloseable {
             p = pending;
             pending = null;
         }
-        if (p != null) p.result.complete(failed(p, System.nanoTime(), 0, 0, "rainbowd is shutting down"));
+        if (p != null) p.result.complete(failed(p, p.trigger, System.nanoTime(), 0, 0, "rainbowd is shutting down"));
         worker.shutdownNow();
     }
 
