@@ -290,9 +290,11 @@ class CliTest {
     }
 
     @Test
-    @Disabled("issue 3 (rollback) is not done yet: no rollback subcommand or POST /rollback")
     void rollbackRunsThePreviousRelease() throws Exception {
         try (TestDaemon d = start()) {
+            Run none = cli("rollback", "-c", file());
+            assertEquals(1, none.code(), "nothing to roll back to yet");
+            assertTrue(none.err().contains("409") && none.err().contains("nothing to roll back to"), none.err());
             assertEquals(0, cli("redeploy", "-c", file()).code());
 
             Run r = cli("rollback", "-c", file());

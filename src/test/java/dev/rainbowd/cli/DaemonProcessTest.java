@@ -98,6 +98,23 @@ class DaemonProcessTest {
     }
 
     @Test
+    void sighupRedeploys() throws Exception {
+        DaemonProcess d = startServing();
+
+        d.signal("HUP");
+
+        TestDaemon.await("generation 2 live after SIGHUP", () -> d.status()
+                .map(st -> st.get("live") instanceof Map<?, ?> live && Integer.valueOf(2).equals(live.get("generation")))
+                .orElse(false), Duration.ofSeconds(30));
+        Map<String, Object> last = JsonParse.map(d.status().orElseThrow().get("lastDeploy"));
+        assertEquals("sighup", last.get("trigger"));
+        assertTrue(d.process().isAlive(), "SIGHUP must not stop the daemon");
+        d.process().destroy();
+        assertEquals(0, d.awaitExit(EXIT));
+        d.assertBackendsGone();
+    }
+
+    @Test
     void sigintStopsCleanlyWithExitZeroAndLeavesNoBackend() throws Exception {
         DaemonProcess d = startServing();
 
