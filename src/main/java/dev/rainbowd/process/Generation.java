@@ -6,9 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,7 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Generation {
     private static final Logger log = LoggerFactory.getLogger(Generation.class);
-    private static final long POLL_MS = 20;
 
     private final int number;
     private final int port;
@@ -122,47 +121,21 @@ public final class Generation {
     private void terminate(Duration timeout) {
         long target = pid();
         long t0 = System.nanoTime();
-        // Re-checked just before the signal: a pid that left the tree may already be someone else's.
-        if (tree.contains(target)) {
-            ProcessHandle.of(target).ifPresent(ProcessHandle::destroy);
-            log.info("generation {} port {} pid {}: SIGTERM", name(), port, target);
+        log.info("generation {} port {} pid {}: SIGTERM", name(), port, target);
+        int killed = tree.terminate(target, timeout);
+        if (killed > 0) {
+            log.warn("generation {} port {}: {} process(es) still running after {} ms, SIGKILL", name(), port, killed,
+                    timeout.toMillis());
         }
-        long deadline = t0 + timeout.toNanos();
-        List<ProcessHandle> left = tree.members();
-        // Interrupted (daemon shutting down in a hurry): go straight to SIGKILL.
-        while (!left.isEmpty() && System.nanoTime() < deadline && sleep(POLL_MS)) {
-            left = tree.members();
-        }
-        if (!left.isEmpty()) {
-            log.warn("generation {} port {}: {} process(es) still running after {} ms, SIGKILL",
-                    name(), port, left.size(), timeout.toMillis());
-            left.forEach(ProcessHandle::destroyForcibly);
-            awaitGone(left);
-        }
-        awaitExit();
-        log.info("generation {} port {} pid {}: stopped in {} ms (exit {})", name(), port, target,
-                (System.nanoTime() - t0) / 1_000_000, exit.getNow(null));
-    }
-
-    /** Polls: onExit() of a process that is not our child (re-parented to init) reports late. */
-    private void awaitGone(List<ProcessHandle> processes) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        List<ProcessHandle> left = processes;
-        while (!(left = left.stream().filter(ProcessTree::running).toList()).isEmpty()
-                && System.nanoTime() < deadline && sleep(5)) {
-            // SIGKILL cannot be caught: this is only the kernel tearing them down
-        }
-        left.forEach(p -> log.warn("generation {}: pid {} did not go away after SIGKILL", name(), p.pid()));
-    }
-
-    private void awaitExit() {
         try {
             exit.get(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            // reported by the caller through exit()
+        } catch (ExecutionException | TimeoutException e) {
+            // reported below as an unknown exit
         }
+        log.info("generation {} port {} pid {}: stopped in {} ms (exit {})", name(), port, target,
+                (System.nanoTime() - t0) / 1_000_000, exit.isDone() ? exit.join() : "unknown");
     }
 
     private void deletePidfile() {
@@ -173,13 +146,4 @@ public final class Generation {
         }
     }
 
-    private static boolean sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 }

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The processes that belong to one generation.
@@ -19,8 +21,10 @@ import java.util.OptionalLong;
  */
 final class ProcessTree {
     private static final Path PROC = Path.of("/proc");
+    private static final long POLL_MS = 20;
 
-    private final ProcessHandle root;
+    private final long session;
+    private final ProcessHandle root; // null when it is already gone (an orphaned tree)
     /**
      * Set once the tree was seen empty. From then on its session id and pids may be recycled for
      * unrelated processes, so nothing must match them again.
@@ -28,22 +32,37 @@ final class ProcessTree {
     private volatile boolean gone;
 
     ProcessTree(ProcessHandle root) {
+        this(root.pid(), root);
+    }
+
+    /**
+     * The tree of the session that {@code session} led. The caller has checked that {@code root},
+     * if alive, is still that process (its start time): a recycled pid is someone else's.
+     */
+    ProcessTree(long session, ProcessHandle root) {
+        this.session = session;
         this.root = root;
+    }
+
+    private boolean rootAlive() {
+        return root != null && root.isAlive();
     }
 
     /** The live processes of the tree: the session's members plus the root's descendants. */
     List<ProcessHandle> members() {
         if (gone) return List.of();
         Map<Long, ProcessHandle> found = new LinkedHashMap<>();
-        if (root.isAlive()) found.put(root.pid(), root);
-        root.descendants().forEach(p -> found.put(p.pid(), p));
+        if (rootAlive()) {
+            found.put(root.pid(), root);
+            root.descendants().forEach(p -> found.put(p.pid(), p));
+        }
         if (Files.isDirectory(PROC)) {
             try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
                 for (Path dir : dirs) {
                     long pid = Long.parseLong(dir.getFileName().toString());
                     if (found.containsKey(pid)) continue;
                     OptionalLong sid = sessionOf(pid);
-                    if (sid.isPresent() && sid.getAsLong() == root.pid()) {
+                    if (sid.isPresent() && sid.getAsLong() == session) {
                         ProcessHandle.of(pid).ifPresent(p -> found.put(pid, p));
                     }
                 }
@@ -52,16 +71,50 @@ final class ProcessTree {
             }
         }
         found.values().removeIf(p -> !running(p));
-        if (found.isEmpty() && !root.isAlive()) gone = true;
+        if (found.isEmpty() && !rootAlive()) gone = true;
         return List.copyOf(found.values());
     }
 
     boolean contains(long pid) {
         if (gone) return false;
-        if (pid == root.pid()) return root.isAlive();
+        if (pid == session) return rootAlive();
         OptionalLong sid = sessionOf(pid);
-        if (sid.isPresent() && sid.getAsLong() == root.pid()) return true;
-        return root.descendants().anyMatch(p -> p.pid() == pid);
+        if (sid.isPresent() && sid.getAsLong() == session) return true;
+        return rootAlive() && root.descendants().anyMatch(p -> p.pid() == pid);
+    }
+
+    /**
+     * SIGTERM to {@code target} (if it is one of ours), then SIGKILL to whatever of the tree is left
+     * after {@code timeout}. Returns how many processes had to be killed.
+     */
+    int terminate(long target, Duration timeout) {
+        if (contains(target)) ProcessHandle.of(target).ifPresent(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<ProcessHandle> left = members();
+        // Interrupted (daemon shutting down in a hurry): go straight to SIGKILL.
+        while (!left.isEmpty() && System.nanoTime() < deadline && pause(POLL_MS)) {
+            left = members();
+        }
+        if (left.isEmpty()) return 0;
+        left.forEach(ProcessHandle::destroyForcibly);
+        // Polled: onExit() of a process that is not our child (re-parented to init) reports late.
+        long killDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        List<ProcessHandle> dying = left;
+        while (!(dying = dying.stream().filter(ProcessTree::running).toList()).isEmpty()
+                && System.nanoTime() < killDeadline && pause(5)) {
+            // SIGKILL cannot be caught: this is only the kernel tearing them down
+        }
+        return left.size();
+    }
+
+    private static boolean pause(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /**
