@@ -6,6 +6,7 @@ import dev.rainbowd.deploy.Deployer;
 import dev.rainbowd.deploy.Trigger;
 import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Launcher;
+import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.watch.TriggerWatcher;
@@ -47,10 +48,11 @@ public final class Daemon implements AutoCloseable {
     private TriggerWatcher watcher;
     private boolean closed;
 
-    private Daemon(Config config) {
+    private Daemon(Config config, StateStore store) {
         this.config = config;
         this.probe = new HealthProbe(config.healthTimeout());
-        this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic);
+        this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic,
+                store);
 
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("rainbowd");
@@ -87,7 +89,13 @@ public final class Daemon implements AutoCloseable {
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
         prepareStateDir(config.stateDir());
-        Daemon d = new Daemon(config);
+        StateStore store = new StateStore(config.stateDir());
+        try {
+            store.stopOrphans(config.stopTimeout()); // before we launch anything of our own
+        } catch (IOException e) {
+            throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
+        }
+        Daemon d = new Daemon(config, store);
         try {
             d.server.start();
         } catch (Exception e) {

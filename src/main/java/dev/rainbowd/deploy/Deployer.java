@@ -5,6 +5,7 @@ import dev.rainbowd.config.Readiness;
 import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Generation;
 import dev.rainbowd.process.Launcher;
+import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,6 +46,11 @@ public final class Deployer implements AutoCloseable {
     private final Instant started = Instant.now();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(threads("deployer"));
     private final ExecutorService stopper = Executors.newCachedThreadPool(threads("stopper"));
+    /** Writes the launched generations to disk, in the order of the changes, off the lock. */
+    private final ExecutorService stateWriter = Executors.newSingleThreadExecutor(threads("state"));
+    private final StateStore store;
+    /** Launched and not yet completely stopped: what the state store records. */
+    private final Set<Generation> running = new java.util.LinkedHashSet<>();
     /** Every stop under way: shutdown waits for all of them, whatever started them. */
     private final Set<CompletableFuture<Void>> stopping = ConcurrentHashMap.newKeySet();
 
@@ -74,8 +80,9 @@ public final class Deployer implements AutoCloseable {
         }
     }
 
-    public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic) {
+    public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic, StateStore store) {
         this.config = config;
+        this.store = store;
         this.launcher = launcher;
         this.probe = probe;
         this.traffic = traffic;
@@ -201,6 +208,8 @@ public final class Deployer implements AutoCloseable {
             }
             synchronized (this) {
                 starting = gen;
+                running.add(gen);
+                recordState();
                 deploying = progress(p, trigger, gen, phaseOf(config.readiness()), 0);
                 if (closed) stop(gen); // close() may have looked for `starting` just before we set it
             }
@@ -278,6 +287,7 @@ public final class Deployer implements AutoCloseable {
                 draining.add(old);
                 previousRelease = old.release();
             }
+            recordState(); // now with the app's own pid, read from its pidfile
             // Over maxGenerations, the oldest draining generations go at once, without draining.
             for (int i = 0; 1 + draining.size() - evicted.size() > config.maxGenerations() && i < draining.size(); i++) {
                 evicted.add(draining.get(i));
@@ -315,6 +325,7 @@ public final class Deployer implements AutoCloseable {
             stopping.remove(stopped);
             synchronized (this) {
                 draining.remove(g);
+                if (running.remove(g)) recordState();
             }
         });
     }
@@ -349,6 +360,7 @@ public final class Deployer implements AutoCloseable {
             if (draining.contains(gen)) {
                 log.warn("generation {} port {}: exited with status {} while draining", gen.name(), gen.port(), code);
                 draining.remove(gen);
+                stop(gen); // whatever is left of its process tree
                 return;
             }
             if (gen != live) return;
@@ -384,6 +396,16 @@ public final class Deployer implements AutoCloseable {
             throw new IOException("cannot roll back: the previous release " + release + " is gone");
         }
         return release;
+    }
+
+    /** Called under the lock, so snapshots reach the single writer thread in the order of the changes. */
+    private void recordState() {
+        List<Generation> snapshot = List.copyOf(running);
+        try {
+            stateWriter.execute(() -> store.save(snapshot));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            store.save(snapshot); // closing: write it here
+        }
     }
 
     private Set<Integer> busyPorts() {
@@ -455,6 +477,12 @@ public final class Deployer implements AutoCloseable {
             log.error("not every generation stopped cleanly: {}", e.toString());
         }
         stopper.shutdown();
+        stateWriter.shutdown();
+        try {
+            stateWriter.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static ThreadFactory threads(String name) {

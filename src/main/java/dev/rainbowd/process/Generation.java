@@ -73,6 +73,13 @@ public final class Generation {
         return process.pid();
     }
 
+    /** How the state store records this generation. */
+    StateStore.Entry stateEntry() {
+        long start = process.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        long app = appPid;
+        return new StateStore.Entry(number, process.pid(), start, app > 0 ? app : 0, port);
+    }
+
     /** Called by the deployer at cutover. */
     public void markLive() { liveSince = Instant.now(); }
 

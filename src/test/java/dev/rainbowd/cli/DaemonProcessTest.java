@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Procs;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -242,7 +243,6 @@ class DaemonProcessTest {
     }
 
     @Test
-    @Disabled("issue 4 (orphans of a killed daemon) is not done yet: stateDir is not read at start-up")
     void aRestartedDaemonStopsTheBackendsOfOneThatWasKilled() throws Exception {
         Path file = config(TestDaemon.defaults());
         DaemonProcess first = start(file);
@@ -262,6 +262,58 @@ class DaemonProcessTest {
         second.process().destroy();
         assertEquals(0, second.awaitExit(EXIT));
         second.assertBackendsGone();
+    }
+
+    @Test
+    void aRestartedDaemonStopsWhatAKilledOneWasDrainingAndDeploying() throws Exception {
+        Path pids = dir.resolve("launched.pids");
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "echo $$ >> '" + pids + "'; if [ -e hang ]; then export DEMO_HEALTH_STATUS=503; fi; "
+                + dev.rainbowd.testing.Demo.run());
+        Path file = config(s);
+        DaemonProcess first = start(file);
+        first.awaitLive(Duration.ofSeconds(30));
+        // Generation 1 drains a long request while generation 2 is live ...
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + first.proxyPort() + "/slow?ms=60000")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        TestDaemon.await("the slow request in flight", () -> first.status().map(st ->
+                Integer.valueOf(1).equals(JsonParse.map(st.get("live")).get("inFlight"))).orElse(false), Duration.ofSeconds(10));
+        assertEquals(200, post(first, "/redeploy?wait=true").statusCode());
+        // ... and generation 3 never gets healthy: the daemon is killed while it probes.
+        Files.createFile(dir.resolve("hang"));
+        post(first, "/redeploy");
+        TestDaemon.await("three generations launched", () -> lines(pids).size() == 3, Duration.ofSeconds(20));
+        TestDaemon.await("generation 3 probed", () -> first.status().map(st -> st.get("deploying") instanceof Map<?, ?> dep
+                && ((Number) dep.get("probes")).intValue() > 0).orElse(false), Duration.ofSeconds(20));
+        first.process().destroyForcibly();
+        assertEquals(137, first.awaitExit(EXIT));
+        List<Long> orphans = lines(pids).stream().map(Long::parseLong).toList();
+        assertTrue(orphans.stream().allMatch(Procs::running), "all three still run: the situation under test");
+        slow.cancel(true);
+
+        Files.delete(dir.resolve("hang"));
+        DaemonProcess second = start(file);
+        second.awaitLive(Duration.ofSeconds(30));
+        for (long pid : orphans) {
+            TestDaemon.await("orphan " + pid + " stopped", () -> !Procs.running(pid), Duration.ofSeconds(20));
+        }
+        second.process().destroy();
+        assertEquals(0, second.awaitExit(EXIT));
+        second.assertBackendsGone();
+    }
+
+    private static List<String> lines(Path p) {
+        try {
+            return Files.readAllLines(p).stream().filter(l -> !l.isBlank()).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static HttpResponse<String> post(DaemonProcess d, String path) throws Exception {
+        return TestDaemon.HTTP.send(java.net.http.HttpRequest.newBuilder(d.control(path))
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
