@@ -75,6 +75,9 @@ final class StatusCommand implements Callable<Integer> {
             out.append(line.toString().stripTrailing()).append('\n');
         }
         if (s.get("live") == null) out.append("no live generation\n");
+        if (s.get("restarting") instanceof Map<?, ?> r) {
+            out.append("crash loop: restart ").append(r.get("attempt")).append(" at ").append(r.get("at")).append('\n');
+        }
         if (s.get("lastDeploy") instanceof Map<?, ?> last) {
             out.append("last deploy: #").append(last.get("id")).append(' ').append(last.get("state"))
                     .append(" (").append(last.get("trigger")).append(", ").append(last.get("durationMs")).append(" ms)");

@@ -18,6 +18,8 @@ public final class StatusView {
         m.put("deploying", s.deploying() == null ? null : deploying(s.deploying()));
         m.put("pending", s.pending());
         m.put("lastDeploy", s.lastDeploy() == null ? null : lastDeploy(s.lastDeploy()));
+        m.put("restarting", s.restarting() == null ? null
+                : Map.of("attempt", s.restarting().attempt(), "at", s.restarting().at().toString()));
         m.put("uptimeMs", s.uptime().toMillis());
         return m;
     }

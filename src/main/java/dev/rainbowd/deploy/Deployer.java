@@ -61,6 +61,14 @@ public final class Deployer implements AutoCloseable {
     private DeployProgress deploying;
     private DeployResult last;
     private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
+    private int crashRestarts;    // restarts since a generation last stayed up for STABLE
+    private Instant nextRestart;  // when the scheduled crash restart is due, or null
+    /** Crash restarts back off 1 s, 2 s, 4 s ... up to this, so a crash loop never spins the CPU. */
+    private static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
+    /** A generation live this long ends a crash loop: its crash restarts at once again. */
+    private static final Duration STABLE = Duration.ofSeconds(10);
+    private final java.util.concurrent.ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(threads("restart-timer"));
     private long nextDeploy = 1;
     private int nextGeneration = 1;
     private boolean closed;
@@ -127,7 +135,8 @@ public final class Deployer implements AutoCloseable {
     public synchronized Status status() {
         List<GenerationStatus> drainingNow = draining.stream().map(this::describe).toList();
         return new Status(live == null ? null : describe(live), drainingNow, deploying, pending != null,
-                last, Duration.between(started, Instant.now()));
+                last, nextRestart == null ? null : new Status.Restart(crashRestarts, nextRestart),
+                Duration.between(started, Instant.now()));
     }
 
     /** Number of generations alive or being stopped, the one being deployed included. */
@@ -165,6 +174,8 @@ public final class Deployer implements AutoCloseable {
         synchronized (this) {
             deploying = null;
             last = result;
+            // Nothing is live and the restart failed (the app dies at start): try again, later each time.
+            if (!result.live() && trigger == Trigger.CRASH && live == null) scheduleCrashRestart();
         }
         if (result.live() && result.reason() != null) {
             log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());
@@ -354,7 +365,6 @@ public final class Deployer implements AutoCloseable {
     /** The live generation's process ended without being asked to: a crash. */
     private void exited(Generation gen, int code) {
         if (gen.stopRequested()) return;
-        boolean restart;
         synchronized (this) {
             if (gen == starting) return; // the deploy in progress sees it and fails or retries
             if (draining.contains(gen)) {
@@ -366,12 +376,29 @@ public final class Deployer implements AutoCloseable {
             if (gen != live) return;
             live = null;
             traffic.clear(gen.backend());
-            restart = config.restartOnCrash() && !closed;
+            log.error("generation {} port {}: exited with status {} while live; {}", gen.name(), gen.port(), code,
+                    config.restartOnCrash() ? "requests wait for a new generation" : "restartOnCrash is off, requests wait for a redeploy");
+            if (gen.liveSince() != null && gen.liveSince().plus(STABLE).isBefore(Instant.now())) crashRestarts = 0;
+            scheduleCrashRestart();
         }
-        log.error("generation {} port {}: exited with status {} while live; {}", gen.name(), gen.port(), code,
-                restart ? "starting a new generation" : "restartOnCrash is off, requests wait for a redeploy");
         stop(gen); // whatever is left of its process tree
-        if (restart) request(Trigger.CRASH);
+    }
+
+    /** Under the lock. The first restart is at once; each one after it without a stable generation waits twice as long. */
+    private void scheduleCrashRestart() {
+        if (!config.restartOnCrash() || closed || nextRestart != null) return;
+        long delay = crashRestarts == 0 ? 0
+                : Math.min(MAX_RESTART_DELAY.toMillis(), 1000L << Math.min(crashRestarts - 1, 20));
+        crashRestarts++;
+        nextRestart = Instant.now().plusMillis(delay);
+        if (delay > 0) log.warn("crash loop: restart {} in {} ms", crashRestarts, delay);
+        timer.schedule(() -> {
+            synchronized (this) {
+                nextRestart = null;
+                if (live != null || closed) return; // someone deployed meanwhile
+            }
+            request(Trigger.CRASH);
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     private Path release() throws IOException {
@@ -445,6 +472,7 @@ public final class Deployer implements AutoCloseable {
             pending = null;
         }
         if (p != null) p.result.complete(failed(p, p.trigger, System.nanoTime(), 0, 0, "rainbowd is shutting down"));
+        timer.shutdownNow();
         worker.shutdownNow();
     }
 

@@ -1,6 +1,7 @@
 package dev.rainbowd.deploy;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /** A consistent snapshot of the deployer's state, taken under its lock. */
@@ -10,4 +11,9 @@ public record Status(
         DeployProgress deploying,
         boolean pending,
         DeployResult lastDeploy,
-        Duration uptime) {}
+        Restart restarting,
+        Duration uptime) {
+
+    /** A crash restart waiting for its back-off: the how-manieth, and when. */
+    public record Restart(int attempt, Instant at) {}
+}

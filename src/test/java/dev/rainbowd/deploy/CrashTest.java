@@ -62,4 +62,30 @@ class CrashTest {
             assertEquals("crash-restart", d.status().lastDeploy().trigger().toString());
         }
     }
+
+    @Test
+    void aCrashLoopBacksOffAndShowsInStatusUntilTheAppIsFixed() throws Exception {
+        Path launches = dir.resolve("launches");
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "echo $$ >> launches; if [ -e broken ]; then exit 1; fi; " + Demo.run());
+        s.put("launchAttempts", "1");
+        try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            Files.createFile(dir.resolve("broken"));
+            ProcessHandle.of(d.status().live().pid()).orElseThrow().destroyForcibly();
+
+            // Restart 1 at once (fails), 2 after 1 s (fails), 3 is then due 2 s later.
+            TestDaemon.await("the third restart scheduled", () -> d.status().restarting() != null
+                    && d.status().restarting().attempt() >= 3, Duration.ofSeconds(15));
+            long launched = Files.readAllLines(launches).size();
+            assertTrue(launched <= 4, "launches so far: " + launched + " (no spinning)");
+            Map<String, Object> restarting = JsonParse.map(JsonParse.object(d.controlGet("/status").body()).get("restarting"));
+            assertTrue(((Number) restarting.get("attempt")).intValue() >= 3, restarting.toString());
+            assertEquals("failed", d.status().lastDeploy().state());
+
+            Files.delete(dir.resolve("broken"));
+            HttpResponse<String> r = d.get("/"); // waits for the next restart instead of failing
+            assertEquals(200, r.statusCode());
+            TestDaemon.await("the loop over", () -> d.status().restarting() == null, Duration.ofSeconds(5));
+        }
+    }
 }
