@@ -320,8 +320,9 @@ public final class Deployer implements AutoCloseable {
                 .orTimeout(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((ok, timeout) -> {
                     if (timeout != null) {
-                        log.warn("generation {} port {}: {} request(s) still in flight after drainTimeout {} ms, stopping it",
-                                old.name(), old.port(), old.backend().inFlight(), config.drainTimeout().toMillis());
+                        int aborted = old.backend().abortInFlight();
+                        log.warn("generation {} port {}: drainTimeout {} ms passed, ended {} request(s) still in flight, stopping it",
+                                old.name(), old.port(), config.drainTimeout().toMillis(), aborted);
                     } else {
                         log.info("generation {} port {}: drained", old.name(), old.port());
                     }
@@ -330,15 +331,16 @@ public final class Deployer implements AutoCloseable {
     }
 
     private CompletableFuture<Void> stop(Generation g) {
-        CompletableFuture<Void> stopped = g.stop(config.stopTimeout(), stopper);
-        stopping.add(stopped);
-        return stopped.whenComplete((v, x) -> {
-            stopping.remove(stopped);
+        // Tracked including the bookkeeping after it, so shutdown has nothing left to write once it waited.
+        CompletableFuture<Void> done = g.stop(config.stopTimeout(), stopper).whenComplete((v, x) -> {
             synchronized (this) {
                 draining.remove(g);
                 if (running.remove(g)) recordState();
             }
         });
+        stopping.add(done);
+        done.whenComplete((v, x) -> stopping.remove(done));
+        return done;
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.rainbowd.proxy;
 
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,6 +22,8 @@ public final class Backend {
     private final int port;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** The upstream requests in flight, so a drain that runs out of time can end them. */
+    private final Set<org.eclipse.jetty.client.Request> upstream = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
 
     public Backend(int generation, int port) {
@@ -56,6 +61,26 @@ public final class Backend {
         draining = true;
         tryClose();
         return drained;
+    }
+
+    void sent(org.eclipse.jetty.client.Request request) {
+        upstream.add(request);
+    }
+
+    void done(org.eclipse.jetty.client.Request request) {
+        upstream.remove(request);
+    }
+
+    /**
+     * Ends every request still in flight here (drainTimeout passed): the client gets 504, or a
+     * streamed response is cut. Returns how many were aborted.
+     */
+    public int abortInFlight() {
+        int n = 0;
+        for (org.eclipse.jetty.client.Request r : upstream) {
+            if (r.abort(new TimeoutException("drainTimeout passed on " + this)).getNow(false)) n++;
+        }
+        return n;
     }
 
     private void tryClose() {

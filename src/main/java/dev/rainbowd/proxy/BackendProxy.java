@@ -28,6 +28,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     interface Replay {
         /** True if the request was taken over (sent again or parked); false to answer 502/504. */
         boolean replay(Throwable failure);
+
+        /** The upstream request is about to be sent. */
+        void sending(org.eclipse.jetty.client.Request upstream);
     }
 
     BackendProxy(Duration idleTimeout) {
@@ -57,6 +60,13 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI uri) {
         return super.newProxyToServerRequest(request, uri).idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void sendProxyToServerRequest(Request clientToProxyRequest, org.eclipse.jetty.client.Request proxyToServerRequest,
+            Response proxyToClientResponse, Callback proxyToClientCallback) {
+        if (proxyToClientCallback instanceof Replay r) r.sending(proxyToServerRequest);
+        super.sendProxyToServerRequest(clientToProxyRequest, proxyToServerRequest, proxyToClientResponse, proxyToClientCallback);
     }
 
     @Override

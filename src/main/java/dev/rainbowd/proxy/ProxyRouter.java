@@ -48,6 +48,7 @@ public final class ProxyRouter extends Handler.Wrapper {
         private final Response response;
         private final long deadlineNanos;
         private final AtomicReference<Backend> counted = new AtomicReference<>();
+        private volatile org.eclipse.jetty.client.Request upstream;
         private boolean replayed;
 
         Exchange(Request request, Response response, Callback callback, long deadlineNanos) {
@@ -114,9 +115,19 @@ public final class ProxyRouter extends Handler.Wrapper {
             Response.writeError(request, response, this, HttpStatus.SERVICE_UNAVAILABLE_503, "no live generation of the app");
         }
 
+        @Override
+        public void sending(org.eclipse.jetty.client.Request request) {
+            upstream = request;
+            Backend b = counted.get();
+            if (b != null) b.sent(request);
+        }
+
         private void release() {
             Backend b = counted.getAndSet(null);
-            if (b != null) b.release();
+            if (b == null) return;
+            org.eclipse.jetty.client.Request u = upstream;
+            if (u != null) b.done(u);
+            b.release();
         }
 
         @Override

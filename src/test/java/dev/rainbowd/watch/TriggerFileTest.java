@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TriggerFileTest {
     /** How long to watch for something that must NOT happen (a deploy): far above the 30 ms debounce. */
     private static final Duration NOTHING_HAPPENS = Duration.ofSeconds(1);
+    /** Quiet time after which no trailing trigger can still be coming. */
+    private static final Duration SETTLE = Duration.ofSeconds(1);
     /** Generous bound for one deploy of the demo app (a JVM start plus health probes). */
     private static final Duration DEPLOY = Duration.ofSeconds(20);
 
@@ -226,8 +228,6 @@ class TriggerFileTest {
 
             settle(d);
             Status s = d.status();
-            // A trailing trigger comes one debounce period after the last event: 1 s more of nothing.
-            assertNothingHappens(d, s.lastDeploy().id(), s.live().generation(), NOTHING_HAPPENS);
             long deploys = s.lastDeploy().id() - 1;
             System.out.printf("1000 trigger-file touches in %d ms -> %d deploy(s) (lastDeploy id %d, live generation %d)%n",
                     burstMs, deploys, s.lastDeploy().id(), s.live().generation());
@@ -358,15 +358,16 @@ class TriggerFileTest {
     }
 
     /**
-     * Waits until no deploy runs or is pending, then another 500 ms (ten debounce periods) to be
-     * sure no trailing trigger is still coming; repeats if one came.
+     * Waits until no deploy runs or is pending, then {@link #SETTLE} more to be sure no trailing
+     * trigger is still coming (the watcher's debounce is 30 ms; this leaves room for a longer one);
+     * repeats if one came.
      */
     private static void settle(TestDaemon d) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             TestDaemon.await("no deploy running or pending", () -> idle(d.status()), DEPLOY);
             long id = d.status().lastDeploy().id();
-            sleep(Duration.ofMillis(500));
+            sleep(SETTLE);
             Status s = d.status();
             if (idle(s) && s.lastDeploy().id() == id) return;
             assertTrue(System.nanoTime() < deadline, "deploys did not settle within 60 s");
