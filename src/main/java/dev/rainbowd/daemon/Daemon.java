@@ -122,8 +122,15 @@ public final class Daemon implements AutoCloseable {
     private static void prepareStateDir(Path dir) throws StartupException {
         try {
             Files.createDirectories(dir);
+            // A byte written and synced, not just a name: a full disk fails here, at start.
             Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
-            Files.delete(probe);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(probe,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}));
+                ch.force(true);
+            } finally {
+                Files.delete(probe);
+            }
         } catch (IOException | SecurityException e) {
             throw new StartupException("stateDir " + dir + " is not writable: " + rootMessage(e));
         }

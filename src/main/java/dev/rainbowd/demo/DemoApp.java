@@ -35,6 +35,8 @@ public final class DemoApp {
     private final Integer healthStatus = intEnv("DEMO_HEALTH_STATUS");
     /** Crash right after the first health answer: a generation that dies as it goes live. */
     private final boolean dieAfterHealth = System.getenv("DEMO_DIE_AFTER_HEALTH") != null;
+    /** Accept health checks but never answer them: an app stuck at start. */
+    private final boolean hangOnHealth = System.getenv("DEMO_HANG_ON_HEALTH") != null;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     private DemoApp() {}
@@ -98,6 +100,7 @@ public final class DemoApp {
                 case "/" -> text(ex, 200, "Hello from generation " + generation
                         + " (pid " + pid + ", release " + release + ")\n");
                 case "/health" -> {
+                    if (hangOnHealth) Thread.sleep(Long.MAX_VALUE);
                     text(ex, healthStatus == null ? 200 : healthStatus, "ok\n");
                     if (dieAfterHealth) Runtime.getRuntime().halt(3);
                 }

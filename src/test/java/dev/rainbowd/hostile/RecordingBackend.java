@@ -1,0 +1,201 @@
+package dev.rainbowd.hostile;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * "The app", on a raw socket: records every request exactly as it arrives (request line, header
+ * lines, body), then answers by path. Some paths misbehave on purpose:
+ * <ul>
+ * <li>{@code /reset}: headers with Content-Length 100000, 1000 bytes of body, then a TCP RST;
+ * <li>{@code /chunk-cut}: a chunked response, one chunk, then the connection closes (FIN), no last chunk;
+ * <li>{@code /hop-response}: answers with hop-by-hop response headers the proxy must not pass on.
+ * </ul>
+ */
+final class RecordingBackend implements AutoCloseable {
+    record Req(String requestLine, List<String> headerLines, Map<String, List<String>> headers, byte[] body) {
+        String target() {
+            String[] p = requestLine.split(" ");
+            return p.length > 1 ? p[1] : "";
+        }
+
+        boolean has(String name) {
+            return headers.containsKey(name.toLowerCase(Locale.ROOT));
+        }
+
+        String header(String name) {
+            List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
+            return v == null ? null : String.join(", ", v);
+        }
+
+        @Override
+        public String toString() {
+            return requestLine + " " + headerLines + " body=" + new String(body, StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    final Queue<Req> received = new ConcurrentLinkedQueue<>();
+    final AtomicInteger connections = new AtomicInteger();
+    private final ServerSocket server;
+    private final Thread acceptor;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+
+    RecordingBackend() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        acceptor = new Thread(this::serve, "recording-backend");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    List<Req> requests() {
+        return new ArrayList<>(received);
+    }
+
+    private void serve() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                connections.incrementAndGet();
+                open.add(s);
+                Thread t = new Thread(() -> connection(s), "recording-backend-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void connection(Socket s) {
+        try (s) {
+            s.setSoTimeout(30_000);
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            for (int n = 0; n < 10_000; n++) {
+                String line = Raw.line(in);
+                if (line == null) return;
+                List<String> lines = new ArrayList<>();
+                Map<String, List<String>> headers = Raw.headers(in, lines);
+                byte[] body = body(in, headers);
+                Req r = new Req(line, lines, headers, body);
+                received.add(r);
+                if (!answer(s, out, r)) return;
+            }
+        } catch (IOException e) {
+            // the proxy went away, or we reset on purpose
+        } finally {
+            open.remove(s);
+        }
+    }
+
+    private static byte[] body(InputStream in, Map<String, List<String>> headers) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        List<String> te = headers.get("transfer-encoding");
+        List<String> cl = headers.get("content-length");
+        if (te != null && String.join(",", te).toLowerCase(Locale.ROOT).contains("chunked")) {
+            for (int i = 0; i < 1_000_000; i++) {
+                String size = Raw.line(in);
+                if (size == null) throw new IOException("EOF in chunked request body");
+                int semi = size.indexOf(';');
+                int n = Integer.parseInt((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
+                if (n == 0) {
+                    Raw.headers(in, null);
+                    break;
+                }
+                b.write(in.readNBytes(n));
+                Raw.line(in);
+            }
+        } else if (cl != null) {
+            b.write(in.readNBytes(Integer.parseInt(cl.get(0).trim())));
+        }
+        return b.toByteArray();
+    }
+
+    /** False when the connection is to end (on purpose). */
+    private static boolean answer(Socket s, OutputStream out, Req r) throws IOException {
+        String path = r.target();
+        switch (path) {
+            case "/reset" -> {
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                        + "Content-Length: 100000\r\n\r\n"));
+                out.write(new byte[1000]);
+                out.flush();
+                sleep(300); // let the proxy read what was sent, so the RST cuts the body, not the headers
+                s.setSoLinger(true, 0);
+                s.close(); // RST
+                return false;
+            }
+            case "/chunk-cut" -> {
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "5\r\nhello\r\n"));
+                out.flush();
+                sleep(300);
+                return false; // FIN without the last chunk
+            }
+            case "/hop-response" -> {
+                String body = "hop";
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                        + "Connection: X-Backend-Hop\r\n"
+                        + "X-Backend-Hop: internal\r\n"
+                        + "Keep-Alive: timeout=5, max=100\r\n"
+                        + "Proxy-Authenticate: Basic realm=\"inner\"\r\n"
+                        + "X-Backend-E2E: yes\r\n"
+                        + "Content-Length: " + body.length() + "\r\n\r\n" + body));
+                out.flush();
+                return true;
+            }
+            default -> {
+                String body = "ok " + path;
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
+                        + "\r\n\r\n" + body));
+                out.flush();
+                return true;
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
