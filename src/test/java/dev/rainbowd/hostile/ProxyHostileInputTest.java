@@ -1,0 +1,375 @@
+package dev.rainbowd.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.proxy.Backend;
+import dev.rainbowd.proxy.ProxyRouter;
+import dev.rainbowd.proxy.TrafficSwitch;
+import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * What a hostile or broken client, and a broken app, can do to the proxy. The proxy runs standalone
+ * (as in ReplayTest), with the daemon's HttpConfiguration, in front of {@link RecordingBackend}, a
+ * raw-socket app that records every request reaching it.
+ */
+class ProxyHostileInputTest {
+    private RecordingBackend app;
+    private Backend backend;
+    private Server server;
+    private ServerConnector connector;
+
+    @BeforeEach
+    void start() throws Exception {
+        app = new RecordingBackend();
+        TrafficSwitch traffic = new TrafficSwitch();
+        server = new Server();
+        // As Daemon wires its connectors.
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false);
+        http.setHeaderCacheCaseSensitive(true);
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost("127.0.0.1");
+        connector.setIdleTimeout(60_000);
+        server.addConnector(connector);
+        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(2), Duration.ofSeconds(30)));
+        server.start();
+        backend = new Backend(1, app.port());
+        traffic.cutover(backend);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop();
+        app.close();
+    }
+
+    private int port() {
+        return connector.getLocalPort();
+    }
+
+    /** A plain request on a new connection is served by the app: the proxy survived what came before. */
+    private void nextRequestIsServed() throws IOException {
+        int before = app.received.size();
+        Raw.Resp r = Raw.exchange(port(), "GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("ok /after", r.text());
+        assertEquals(before + 1, app.received.size());
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(5));
+    }
+
+    private void assertNothingReachedTheApp() {
+        assertEquals(List.of(), app.requests(), "requests that reached the app");
+    }
+
+    private static boolean is4xx(int status) {
+        return status >= 400 && status < 500;
+    }
+
+    // ---- oversized headers ------------------------------------------------------------------
+
+    @Test
+    void anOversizedHeaderIsRefusedAndNothingReachesTheApp() throws Exception {
+        String big = "a".repeat(64 * 1024);
+        Raw.Resp r = Raw.exchange(port(), "GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + big + "\r\n\r\n");
+        assertTrue(r.status() == 431 || r.status() == 400, r.toString());
+        assertNothingReachedTheApp();
+        nextRequestIsServed();
+    }
+
+    @Test
+    void manyHeadersAddingUpPastTheLimitAreRefused() throws Exception {
+        StringBuilder req = new StringBuilder("GET /many HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (int i = 0; i < 2000; i++) req.append("X-H").append(i).append(": ").append("v".repeat(30)).append("\r\n");
+        req.append("\r\n");
+        Raw.Resp r = Raw.exchange(port(), req.toString());
+        assertTrue(r.status() == 431 || r.status() == 400, r.toString());
+        assertNothingReachedTheApp();
+        nextRequestIsServed();
+    }
+
+    @Test
+    void anOversizedRequestLineIsRefused() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /" + "u".repeat(64 * 1024) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertTrue(r.status() == 414 || r.status() == 431 || r.status() == 400, r.toString());
+        assertNothingReachedTheApp();
+        nextRequestIsServed();
+    }
+
+    // ---- malformed requests -----------------------------------------------------------------
+
+    static Stream<Arguments> malformed() {
+        byte[] binary = new byte[512];
+        new Random(42).nextBytes(binary);
+        byte[] garbage = new byte[binary.length + 4];
+        System.arraycopy(binary, 0, garbage, 0, binary.length);
+        System.arraycopy(Raw.ascii("\r\n\r\n"), 0, garbage, binary.length, 4);
+        return Stream.of(
+                Arguments.of("random bytes", garbage),
+                Arguments.of("text garbage", Raw.ascii("hello there, proxy\r\n\r\n")),
+                Arguments.of("space in the target", Raw.ascii("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n")),
+                Arguments.of("unknown version", Raw.ascii("GET / HTTP/9.9\r\nHost: x\r\n\r\n")),
+                Arguments.of("no version (HTTP/0.9)", Raw.ascii("GET /\r\n\r\n")),
+                Arguments.of("NUL in the method", Raw.ascii("G\0ET / HTTP/1.1\r\nHost: x\r\n\r\n")),
+                Arguments.of("control byte in the target", Raw.ascii("GET /\u0001 HTTP/1.1\r\nHost: x\r\n\r\n")),
+                Arguments.of("header without a colon", Raw.ascii("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")),
+                Arguments.of("NUL in a header value", Raw.ascii("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n")),
+                Arguments.of("space before the colon", Raw.ascii("GET / HTTP/1.1\r\nHost : x\r\n\r\n")),
+                Arguments.of("obsolete line folding", Raw.ascii("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  b\r\n\r\n")),
+                Arguments.of("two Host headers", Raw.ascii("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")),
+                Arguments.of("bare LF then CR garbage", Raw.ascii("GET / HTTP/1.1\rHost: x\r\r\n\r\n")),
+                Arguments.of("negative Content-Length",
+                        Raw.ascii("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")),
+                Arguments.of("non-numeric Content-Length",
+                        Raw.ascii("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1O\r\n\r\n")),
+                Arguments.of("overflowing Content-Length",
+                        Raw.ascii("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n")),
+                Arguments.of("bad chunk size", Raw.ascii(
+                        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformed")
+    void aMalformedRequestGets400AndNeverReachesTheApp(String name, byte[] request) throws Exception {
+        Raw.Resp r = Raw.exchange(port(), request);
+        // Jetty's own 400 (HTML or empty body) is fine here: the request never became a request.
+        // An unknown version may legitimately be 505.
+        assertTrue(r.status() == 400 || r.status() == 505 || r.status() == 501 || r.status() == 413, name + ": " + r);
+        assertNothingReachedTheApp();
+        nextRequestIsServed();
+    }
+
+    // ---- request smuggling ------------------------------------------------------------------
+
+    private static final String SMUGGLED = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    static Stream<Arguments> smuggling() {
+        return Stream.of(
+                // CL.TE: a front end that trusts CL sends it all; one that trusts TE sees a second request.
+                Arguments.of("Content-Length and chunked", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                        + ("0\r\n\r\n" + SMUGGLED).length() + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                // TE.CL
+                Arguments.of("chunked and a short Content-Length", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        + "Content-Length: 4\r\n\r\n" + Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED
+                        + "\r\n0\r\n\r\n"),
+                Arguments.of("two different Content-Lengths", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                        + "Content-Length: " + SMUGGLED.length() + "\r\n\r\n" + SMUGGLED),
+                Arguments.of("Content-Length list", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0, "
+                        + SMUGGLED.length() + "\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding: xchunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
+                        + "Content-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding: xchunked alone", "POST /a HTTP/1.1\r\nHost: x\r\n"
+                        + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding: chunked, identity", "POST /a HTTP/1.1\r\nHost: x\r\n"
+                        + "Transfer-Encoding: chunked, identity\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding with space before colon", "POST /a HTTP/1.1\r\nHost: x\r\n"
+                        + "Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding folded", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n"
+                        + "Content-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding twice", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        + "Transfer-Encoding: x\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("Transfer-Encoding on HTTP/1.0", "POST /a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                        + "Content-Length: 5\r\n\r\n0\r\n\r\n" + SMUGGLED),
+                Arguments.of("chunk size with junk", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "0x0\r\n\r\n" + SMUGGLED));
+    }
+
+    /**
+     * Either the proxy refuses the request (4xx, and then nothing reaches the app), or whatever it
+     * forwards is one request: never the smuggled {@code GET /admin} as a request of its own.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("smuggling")
+    void aSmugglingAttemptNeverBecomesASecondRequestAtTheApp(String name, String request) throws Exception {
+        Raw.Resp r;
+        boolean closed;
+        try (Socket s = Raw.connect(port(), 3_000)) {
+            Raw.write(s, Raw.ascii(request));
+            r = Raw.read(s.getInputStream(), false);
+            // After refusing (or after any request with both framings: RFC 9112 6.3), the
+            // connection is closed rather than read on as if the rest were a new request.
+            closed = Raw.closedAfter(s);
+        }
+        assertTrue(is4xx(r.status()) || r.status() == 501, name + ": expected a refusal, got " + r + "; app saw " + app.requests());
+        assertTrue(closed, name + ": connection left open after the refusal");
+        assertNothingReachedTheApp();
+        nextRequestIsServed();
+        assertTrue(app.requests().stream().noneMatch(q -> q.target().contains("admin")), app.requests().toString());
+    }
+
+    /** A legitimate chunked POST goes through, with its body intact: the tests above refuse for a reason. */
+    @Test
+    void aWellFormedChunkedPostIsForwardedOnce() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        List<RecordingBackend.Req> got = app.requests();
+        assertEquals(1, got.size(), got.toString());
+        assertEquals("hello world", new String(got.get(0).body()));
+    }
+
+    // ---- hop-by-hop headers -----------------------------------------------------------------
+
+    @Test
+    void hopByHopRequestHeadersAreNotForwarded() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /hop HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Connection: close, X-Secret\r\n"
+                + "Connection: x-OTHER-secret\r\n"
+                + "X-Secret: hush\r\n"
+                + "X-Other-Secret: hush too\r\n"
+                + "Keep-Alive: timeout=5, max=100\r\n"
+                + "TE: trailers, deflate\r\n"
+                + "Proxy-Authorization: Basic dXNlcjpwYXNz\r\n"
+                + "Proxy-Connection: keep-alive\r\n"
+                + "Upgrade: websocket\r\n"
+                + "X-Custom: kept\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        List<RecordingBackend.Req> got = app.requests();
+        assertEquals(1, got.size(), got.toString());
+        RecordingBackend.Req q = got.get(0);
+        for (String hop : List.of("X-Secret", "X-Other-Secret", "Keep-Alive", "TE", "Proxy-Authorization",
+                "Proxy-Connection", "Upgrade")) {
+            assertFalse(q.has(hop), hop + " reached the app: " + q.headerLines());
+        }
+        String connection = q.header("Connection");
+        if (connection != null) {
+            String c = connection.toLowerCase();
+            // The proxy may manage its own upstream connection, but must not forward the client's.
+            assertFalse(c.contains("close") || c.contains("secret") || c.contains("upgrade"),
+                    "client's Connection reached the app: " + connection);
+        }
+        assertEquals("kept", q.header("X-Custom"));
+    }
+
+    @Test
+    void hopByHopResponseHeadersAreNotPassedToTheClient() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /hop-response HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("hop", r.text());
+        assertNull(r.header("X-Backend-Hop"), r.toString());
+        assertNull(r.header("Keep-Alive"), r.toString());
+        assertNull(r.header("Proxy-Authenticate"), r.toString());
+        String c = r.header("Connection");
+        assertTrue(c == null || !c.toLowerCase().contains("x-backend-hop"), r.toString());
+        assertEquals("yes", r.header("X-Backend-E2E"));
+    }
+
+    // ---- the proxy is not an open proxy ------------------------------------------------------
+
+    @Test
+    void anAbsoluteFormTargetStillGoesToTheAppOnly() throws Exception {
+        try (ServerSocket elsewhere = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            elsewhere.setSoTimeout(300);
+            Raw.Resp r = Raw.exchange(port(), "GET http://127.0.0.1:" + elsewhere.getLocalPort()
+                    + "/abs HTTP/1.1\r\nHost: 127.0.0.1:" + elsewhere.getLocalPort() + "\r\nConnection: close\r\n\r\n");
+            assertTrue(r.status() == 200 || is4xx(r.status()), r.toString());
+            assertNoConnection(elsewhere);
+            if (r.status() == 200) assertEquals("/abs", app.requests().get(0).target().replaceFirst("^http://[^/]*", ""));
+        }
+        nextRequestIsServed();
+    }
+
+    @Test
+    void connectDoesNotOpenATunnel() throws Exception {
+        try (ServerSocket elsewhere = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            elsewhere.setSoTimeout(300);
+            String authority = "127.0.0.1:" + elsewhere.getLocalPort();
+            Raw.Resp r = Raw.exchange(port(), "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+            assertTrue(r.status() != 200 || !app.requests().isEmpty(), "CONNECT answered 200 by the proxy itself: " + r);
+            assertNoConnection(elsewhere);
+        }
+        nextRequestIsServed();
+    }
+
+    private static void assertNoConnection(ServerSocket elsewhere) throws IOException {
+        try (Socket s = elsewhere.accept()) {
+            throw new AssertionError("the proxy connected to " + s.getLocalSocketAddress());
+        } catch (SocketTimeoutException expected) {
+            // nobody came
+        }
+    }
+
+    // ---- a backend that fails mid-response ---------------------------------------------------
+
+    @Test
+    void aBackendResetMidBodyEndsTheClientResponseAndReleasesTheRequest() throws Exception {
+        long t0 = System.nanoTime();
+        Raw.Resp r = Raw.exchange(port(), "GET /reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(9).toNanos(), "took too long");
+        if (r.status() == 200) {
+            // Headers were already on their way: the client must see the cut, not a complete body.
+            assertFalse(r.complete(), "a truncated body must not look complete: " + r);
+            assertTrue(r.body().length < 100_000, r.toString());
+        } else {
+            assertTrue(r.status() == 502 || r.status() == 0, r.toString());
+        }
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(5));
+        nextRequestIsServed();
+    }
+
+    @Test
+    void aBackendClosingMidChunkedStreamEndsTheClientResponseAndReleasesTheRequest() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /chunk-cut HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        if (r.status() == 200) {
+            assertFalse(r.complete(), "the proxy must not end a cut stream with a last chunk: " + r);
+        } else {
+            assertTrue(r.status() == 502 || r.status() == 0, r.toString());
+        }
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(5));
+        nextRequestIsServed();
+    }
+
+    /** The same failures many times over on keep-alive client connections: no leak of in-flight counts. */
+    @Test
+    void repeatedBackendFailuresLeaveNothingInFlight() throws Exception {
+        AtomicInteger done = new AtomicInteger();
+        for (int i = 0; i < 10; i++) {
+            Raw.exchange(port(), "GET " + (i % 2 == 0 ? "/reset" : "/chunk-cut") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            done.incrementAndGet();
+        }
+        assertEquals(10, done.get());
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(5));
+        nextRequestIsServed();
+    }
+
+    /** A client that sends headers with a body promised and then vanishes: released, nothing stuck. */
+    @Test
+    void aClientVanishingMidBodyReleasesTheRequest() throws Exception {
+        try (Socket s = Raw.connect(port(), 5_000)) {
+            OutputStream out = s.getOutputStream();
+            out.write(Raw.ascii("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+            out.write(new byte[1000]);
+            out.flush();
+            Thread.sleep(200);
+            s.setSoLinger(true, 0);
+        }
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(10));
+        assertNotNull(backend);
+        nextRequestIsServed();
+    }
+}
