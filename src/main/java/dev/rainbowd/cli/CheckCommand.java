@@ -22,16 +22,11 @@ final class CheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws ConfigException {
         PrintWriter out = spec.commandLine().getOut();
-        try {
-            Config c = config.orElse(parent.config).load();
-            out.println("# " + c.file() + ": valid");
-            c.describe().forEach(out::println);
-            return ExitCodes.OK;
-        } catch (ConfigException e) {
-            spec.commandLine().getErr().println("rainbowd: " + e.getMessage());
-            return ExitCodes.CONFIG;
-        }
+        Config c = config.orElse(parent.config).load();
+        out.println("# " + c.file() + ": valid");
+        c.describe().forEach(out::println);
+        return ExitCodes.OK;
     }
 }

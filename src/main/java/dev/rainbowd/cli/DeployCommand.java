@@ -29,16 +29,10 @@ abstract class DeployCommand implements Callable<Integer> {
     abstract String path();
 
     @Override
-    public Integer call() {
+    public Integer call() throws ConfigException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Config c;
-        try {
-            c = config.orElse(parent.config).load();
-        } catch (ConfigException e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.CONFIG;
-        }
+        Config c = config.orElse(parent.config).load();
         ControlClient client = new ControlClient(c);
         try {
             ControlClient.Reply reply = client.post(noWait ? path() : path() + "?wait=true");

@@ -1,5 +1,6 @@
 package dev.rainbowd.cli;
 
+import dev.rainbowd.config.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -23,7 +24,7 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws ConfigException {
         return RunCommand.run(config, spec.commandLine().getErr());
     }
 
@@ -42,6 +43,11 @@ public final class Main implements Callable<Integer> {
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, c, p) -> {
+            if (e instanceof ConfigException) {
+                // Bad input is one line naming file, key and value: never a stack trace.
+                err.println("rainbowd: " + e.getMessage());
+                return ExitCodes.CONFIG;
+            }
             err.println("rainbowd: " + e);
             return ExitCodes.FAILED;
         });

@@ -27,18 +27,12 @@ final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws ConfigException {
         return run(config.orElse(parent.config), spec.commandLine().getErr());
     }
 
-    static int run(ConfigOption option, PrintWriter err) {
-        Config config;
-        try {
-            config = option.load();
-        } catch (ConfigException e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.CONFIG;
-        }
+    static int run(ConfigOption option, PrintWriter err) throws ConfigException {
+        Config config = option.load();
         // Taken over before the first generation starts: a SIGTERM during start-up is a clean stop too.
         CountDownLatch stopRequested = new CountDownLatch(1);
         AtomicReference<Daemon> running = new AtomicReference<>();

@@ -29,16 +29,10 @@ final class StatusCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws ConfigException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Config c;
-        try {
-            c = config.orElse(parent.config).load();
-        } catch (ConfigException e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.CONFIG;
-        }
+        Config c = config.orElse(parent.config).load();
         try {
             ControlClient.Reply reply = new ControlClient(c).get("/status");
             if (reply.status() != 200) {
