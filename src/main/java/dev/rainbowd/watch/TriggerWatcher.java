@@ -30,13 +30,16 @@ import org.slf4j.LoggerFactory;
  * neither a touch of an unchanged file nor a symlink swap).
  *
  * <p>Events are debounced on both edges: the first event of a burst triggers at once (a deploy
- * starts within milliseconds), and one more trigger follows when the burst has been quiet for
- * {@link #QUIET_MS}. The deployer coalesces whatever arrives meanwhile, so 1,000 touches make at
- * most two deploys and the newest release always ends up live.
+ * starts within a millisecond), and one more trigger follows when the burst has been quiet for
+ * {@link #QUIET_MS}. The quiet window is long on purpose: a deploy (~200 ms) is shorter than a
+ * burst, so any pause in the burst longer than the window would start a deploy of its own (a
+ * busy 2-core machine pauses a touch loop for tens of ms). The deployer coalesces whatever
+ * arrives meanwhile, so 1,000 touches make at most two deploys and the newest release always ends
+ * up live.
  */
 public final class TriggerWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TriggerWatcher.class);
-    static final long QUIET_MS = 30;
+    static final long QUIET_MS = 500;
     /** How often a watched directory that was removed is looked for again. */
     private static final long LOST_POLL_MS = 50;
 

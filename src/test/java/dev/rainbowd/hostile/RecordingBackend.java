@@ -50,7 +50,10 @@ final class RecordingBackend implements AutoCloseable {
         }
     }
 
+    /** Complete requests (head and body), in arrival order. */
     final Queue<Req> received = new ConcurrentLinkedQueue<>();
+    /** The request line of every request whose head arrived, complete or not. */
+    final Queue<String> heads = new ConcurrentLinkedQueue<>();
     final AtomicInteger connections = new AtomicInteger();
     private final ServerSocket server;
     private final Thread acceptor;
@@ -96,6 +99,7 @@ final class RecordingBackend implements AutoCloseable {
                 if (line == null) return;
                 List<String> lines = new ArrayList<>();
                 Map<String, List<String>> headers = Raw.headers(in, lines);
+                heads.add(line);
                 byte[] body = body(in, headers);
                 Req r = new Req(line, lines, headers, body);
                 received.add(r);
@@ -117,7 +121,12 @@ final class RecordingBackend implements AutoCloseable {
                 String size = Raw.line(in);
                 if (size == null) throw new IOException("EOF in chunked request body");
                 int semi = size.indexOf(';');
-                int n = Integer.parseInt((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
+                int n;
+                try {
+                    n = Integer.parseInt((semi >= 0 ? size.substring(0, semi) : size).trim(), 16);
+                } catch (NumberFormatException e) {
+                    throw new IOException("bad chunk size from the proxy: " + size);
+                }
                 if (n == 0) {
                     Raw.headers(in, null);
                     break;

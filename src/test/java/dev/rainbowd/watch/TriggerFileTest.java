@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,69 +208,89 @@ class TriggerFileTest {
 
     // ---- 6 ------------------------------------------------------------------------------------
 
+    /**
+     * The spec's promise, by the mechanism it names: the first touch starts a deploy at once, and
+     * while it runs every further touch joins one pending deploy. The demo app is made to start
+     * in 3 s, longer than the burst, so this holds however the burst is split by the scheduler.
+     */
     @Test
-    void aBurstOfAThousandTouchesMakesAtMostTwoDeploys() throws Exception {
+    void aBurstOfAThousandTouchesDuringADeployMakesAtMostTwoDeploys() throws Exception {
         Path trigger = trigger();
-        try (TestDaemon d = startWatching(trigger)) {
-            // 1,000 events spread over about a second (one per millisecond, paced by spinning so
-            // sleep granularity does not make gaps): the create, then 999 mtime changes.
-            long t0 = System.nanoTime();
-            long mtime = System.currentTimeMillis();
-            Files.createFile(trigger);
-            for (int i = 1; i < 1000; i++) {
-                long at = t0 + i * 1_000_000L;
-                while (System.nanoTime() < at) Thread.onSpinWait();
-                Files.setLastModifiedTime(trigger, FileTime.fromMillis(mtime + i * 1000L));
-            }
-            Instant lastTouch = Instant.now();
-            long burstMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-
-            settle(d);
-            Status s = d.status();
-            long deploys = s.lastDeploy().id() - 1;
-            System.out.printf("1000 trigger-file touches in %d ms -> %d deploy(s) (lastDeploy id %d, live generation %d)%n",
-                    burstMs, deploys, s.lastDeploy().id(), s.live().generation());
-            assertTrue(burstMs < 3_000, "the burst took " + burstMs + " ms, not about a second");
-            assertTrue(s.lastDeploy().id() <= 3, "more than two deploys from one burst: " + deploys);
-            assertTrue(s.live().generation() <= 3, "more than two generations from one burst: " + s.live().generation());
-            assertTrue(deploys >= 1, "the burst started no deploy");
-            assertEquals(Trigger.TRIGGER_FILE, s.lastDeploy().trigger());
-            assertTrue(s.lastDeploy().live(), "last deploy failed: " + s.lastDeploy().reason());
-            // The newest code wins: the last deploy started after the last touch.
-            Instant lastStart = s.lastDeploy().finished().minus(s.lastDeploy().duration());
-            assertFalse(lastStart.isBefore(lastTouch),
-                    "the last deploy started at " + lastStart + ", before the last touch at " + lastTouch);
+        Map<String, String> settings = settings(trigger);
+        settings.put("env", "{DEMO_START_DELAY_MS: '3000'}");
+        try (TestDaemon d = startWatching(trigger, settings)) {
+            Burst burst = burst(trigger, 0);
+            assertTrue(burst.ms() < 2_000, "the burst took " + burst.ms() + " ms: the machine is too slow for this test");
+            assertAtMostTwoDeploys(d, burst, "while a 3 s deploy runs");
         }
     }
 
     /**
-     * The same 1,000 touches with a 50 ms pause after every 100 (ten sub-bursts, about 1.5 s in
-     * all): what a shell loop of {@code touch} or a deploy script produces on a loaded machine.
-     * The watcher ends a burst after 30 ms of quiet, so every pause is a trailing trigger and the
-     * next touch a new leading one; a demo deploy (about 0.2 s) ends long before the burst, so the
-     * deployer has nothing left to coalesce them into: 3 to 7 deploys instead of at most two.
+     * The brief's burst with the fast demo app (a deploy takes about 0.2 s, much less than the
+     * burst): only the watcher's debounce keeps this to two deploys, and it ends a burst after
+     * 30 ms without an event. On an idle machine this passes; on a loaded one (load average 2.8 on
+     * 2 CPUs) the scheduler made gaps of more than 30 ms and one run made 4 deploys.
      */
     @Test
-    @Disabled("bug: TriggerWatcher.QUIET_MS (30 ms, TriggerWatcher.java:39) ends a burst at any 30 ms gap;"
-            + " a burst of 1,000 touches with short pauses makes more than two deploys")
+    void aBurstOfAThousandTouchesMakesAtMostTwoDeploys() throws Exception {
+        Path trigger = trigger();
+        try (TestDaemon d = startWatching(trigger)) {
+            Burst burst = burst(trigger, 0);
+            assertTrue(burst.ms() < 3_000, "the burst took " + burst.ms() + " ms, not about a second");
+            assertAtMostTwoDeploys(d, burst, "");
+        }
+    }
+
+    /**
+     * The same with a 50 ms pause after every 100 touches (ten sub-bursts, about 1.5 s in all),
+     * what a shell loop of {@code touch} gives on a busy machine: deterministic. Every pause ends
+     * the watcher's burst (a trailing trigger) and the next touch starts a new one (a leading
+     * trigger); with 0.2 s deploys the deployer has nothing left to coalesce them into. Measured:
+     * 5 to 7 deploys. With QUIET_MS = 500 this test passes (2 deploys), and so do all others here.
+     */
+    @Test
     void aBurstOfAThousandTouchesWithShortPausesMakesAtMostTwoDeploys() throws Exception {
         Path trigger = trigger();
         try (TestDaemon d = startWatching(trigger)) {
-            long t0 = System.nanoTime();
-            long mtime = System.currentTimeMillis();
-            Files.createFile(trigger);
-            for (int i = 1; i < 1000; i++) {
-                long at = t0 + i * 1_000_000L + (i / 100) * 50_000_000L;
-                while (System.nanoTime() < at) Thread.onSpinWait();
-                Files.setLastModifiedTime(trigger, FileTime.fromMillis(mtime + i * 1000L));
-            }
-            long burstMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            settle(d);
-            Status s = d.status();
-            System.out.printf("1000 trigger-file touches with 50 ms pauses in %d ms -> %d deploy(s)%n",
-                    burstMs, s.lastDeploy().id() - 1);
-            assertTrue(s.lastDeploy().id() <= 3, "more than two deploys from one burst: " + (s.lastDeploy().id() - 1));
+            assertAtMostTwoDeploys(d, burst(trigger, 50), "with 50 ms pauses");
         }
+    }
+
+    private record Burst(long ms, Instant lastTouch) {}
+
+    /**
+     * 1,000 events spread over about a second, one per millisecond (paced by spinning, so sleep
+     * granularity makes no gaps): the create, then 999 mtime changes; with a pause of
+     * {@code pauseMs} after every 100.
+     */
+    private static Burst burst(Path trigger, long pauseMs) throws IOException {
+        long t0 = System.nanoTime();
+        long mtime = System.currentTimeMillis();
+        Files.createFile(trigger);
+        for (int i = 1; i < 1000; i++) {
+            long at = t0 + i * 1_000_000L + (i / 100) * pauseMs * 1_000_000L;
+            while (System.nanoTime() < at) Thread.onSpinWait();
+            Files.setLastModifiedTime(trigger, FileTime.fromMillis(mtime + i * 1000L));
+        }
+        Instant lastTouch = Instant.now();
+        return new Burst(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), lastTouch);
+    }
+
+    private static void assertAtMostTwoDeploys(TestDaemon d, Burst burst, String how) {
+        settle(d);
+        Status s = d.status();
+        long deploys = s.lastDeploy().id() - 1;
+        System.out.printf("1000 trigger-file touches in %d ms%s -> %d deploy(s) (lastDeploy id %d, live generation %d)%n",
+                burst.ms(), how.isEmpty() ? "" : " " + how, deploys, s.lastDeploy().id(), s.live().generation());
+        assertTrue(s.lastDeploy().id() <= 3, "more than two deploys from one burst: " + deploys);
+        assertTrue(s.live().generation() <= 3, "more than two generations from one burst: " + s.live().generation());
+        assertTrue(deploys >= 1, "the burst started no deploy");
+        assertEquals(Trigger.TRIGGER_FILE, s.lastDeploy().trigger());
+        assertTrue(s.lastDeploy().live(), "last deploy failed: " + s.lastDeploy().reason());
+        // The newest code wins: the last deploy started after the last touch.
+        Instant lastStart = s.lastDeploy().finished().minus(s.lastDeploy().duration());
+        assertFalse(lastStart.isBefore(burst.lastTouch()),
+                "the last deploy started at " + lastStart + ", before the last touch at " + burst.lastTouch());
     }
 
     // ---- 7 ------------------------------------------------------------------------------------
@@ -326,7 +345,11 @@ class TriggerFileTest {
 
     /** A daemon watching {@code trigger}, with generation 1 live and its deploy over. */
     private TestDaemon startWatching(Path trigger) throws Exception {
-        TestDaemon d = TestDaemon.start(dir, settings(trigger));
+        return startWatching(trigger, settings(trigger));
+    }
+
+    private TestDaemon startWatching(Path trigger, Map<String, String> settings) throws Exception {
+        TestDaemon d = TestDaemon.start(dir, settings);
         try {
             assertTrue(Files.isDirectory(trigger.getParent()), trigger.getParent() + " was not created");
             awaitFirstGeneration(d);
