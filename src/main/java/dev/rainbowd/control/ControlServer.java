@@ -63,7 +63,7 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
     private boolean deploy(boolean rollback, Request request, Response response, Callback callback) {
         Boolean wait = waitParameter(request);
         if (wait == null) {
-            return error(response, callback, HttpStatus.BAD_REQUEST_400, "wait must be true or false");
+            return error(response, callback, HttpStatus.BAD_REQUEST_400, "malformed query: wait must be true or false");
         }
         DeployTicket ticket;
         if (rollback) {
@@ -95,7 +95,12 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
 
     /** true, false, or null when the value is neither. A bare {@code ?wait} means true. */
     private static Boolean waitParameter(Request request) {
-        Fields query = Request.extractQueryParameters(request);
+        Fields query;
+        try {
+            query = Request.extractQueryParameters(request);
+        } catch (RuntimeException e) { // undecodable %-escapes: Jetty's BadMessageException
+            return null;
+        }
         List<String> values = query.getValues("wait");
         if (values == null || values.isEmpty()) return false;
         return switch (values.get(values.size() - 1).toLowerCase(java.util.Locale.ROOT)) {

@@ -1,11 +1,14 @@
 package dev.rainbowd.proxy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -16,6 +19,8 @@ import org.eclipse.jetty.util.Callback;
  */
 final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     static final String BACKEND = Backend.class.getName();
+    /** Set when reading the client's request body failed (a malformed chunk): the client's fault, not the app's. */
+    private static final String CLIENT_BODY_FAILED = BackendProxy.class.getName() + ".clientBodyFailed";
     private static final HttpField PROTO_HTTP = new HttpField(HttpHeader.X_FORWARDED_PROTO, "http");
     private static final HttpField PROTO_HTTPS = new HttpField(HttpHeader.X_FORWARDED_PROTO, "https");
 
@@ -75,9 +80,40 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             Response proxyToClientResponse, Callback proxyToClientCallback, Throwable failure) {
         boolean nothingAnswered = !proxyToClientResponse.isCommitted()
                 && (serverToProxyResponse == null || serverToProxyResponse.getStatus() <= 0);
+        if (clientToProxyRequest.getAttribute(CLIENT_BODY_FAILED) != null && !proxyToClientResponse.isCommitted()) {
+            Response.writeError(clientToProxyRequest, proxyToClientResponse, proxyToClientCallback, HttpStatus.BAD_REQUEST_400);
+            return;
+        }
         if (nothingAnswered && proxyToClientCallback instanceof Replay r && r.replay(failure)) return;
         super.onServerToProxyResponseFailure(clientToProxyRequest, proxyToServerRequest, serverToProxyResponse,
                 proxyToClientResponse, proxyToClientCallback, failure);
+    }
+
+    @Override
+    protected org.eclipse.jetty.client.Request.Content newProxyToServerRequestContent(Request clientToProxyRequest,
+            Response proxyToClientResponse, org.eclipse.jetty.client.Request proxyToServerRequest) {
+        return new ProxyRequestContent(clientToProxyRequest) {
+            @Override
+            public Content.Chunk read() {
+                Content.Chunk chunk = super.read();
+                if (Content.Chunk.isFailure(chunk)) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
+                return chunk;
+            }
+        };
+    }
+
+    /** Jetty drops the fixed hop-by-hop headers; the ones the app's Connection header names go too (RFC 9110 7.6.1). */
+    @Override
+    protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(Request clientToProxyRequest,
+            org.eclipse.jetty.client.Request proxyToServerRequest, Response proxyToClientResponse, Callback proxyToClientCallback) {
+        return new ProxyResponseListener(clientToProxyRequest, proxyToServerRequest, proxyToClientResponse, proxyToClientCallback) {
+            @Override
+            public void onHeaders(org.eclipse.jetty.client.Response serverToProxyResponse) {
+                super.onHeaders(serverToProxyResponse);
+                List<String> named = serverToProxyResponse.getHeaders().getCSV(HttpHeader.CONNECTION, false);
+                for (String name : named) proxyToClientResponse.getHeaders().remove(name);
+            }
+        };
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -35,6 +36,11 @@ public final class ProxyRouter extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        if (HttpMethod.CONNECT.is(request.getMethod())) {
+            // We are a reverse proxy, not a tunnel; the app would not know what to do with it either.
+            Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
+            return true;
+        }
         new Exchange(request, response, callback, System.nanoTime() + queueTimeout.toNanos()).route(null);
         return true;
     }
