@@ -22,6 +22,9 @@ abstract class DeployCommand implements Callable<Integer> {
     @Option(names = "--no-wait", description = "return once the deploy is queued")
     boolean noWait;
 
+    @Option(names = {"-q", "--quiet"}, description = "print nothing but errors (the exit code tells)")
+    boolean quiet;
+
     @Spec
     CommandSpec spec;
 
@@ -30,7 +33,7 @@ abstract class DeployCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = quiet ? new PrintWriter(java.io.Writer.nullWriter()) : spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Config c = config.orElse(parent.config).load();
         ControlClient client = new ControlClient(c);

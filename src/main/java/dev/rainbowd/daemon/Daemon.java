@@ -2,7 +2,9 @@ package dev.rainbowd.daemon;
 
 import dev.rainbowd.config.Config;
 import dev.rainbowd.control.ControlServer;
+import dev.rainbowd.deploy.DeployResult;
 import dev.rainbowd.deploy.Deployer;
+import dev.rainbowd.deploy.Status;
 import dev.rainbowd.deploy.Trigger;
 import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Launcher;
@@ -46,6 +48,7 @@ public final class Daemon implements AutoCloseable {
     private final HealthProbe probe;
     private final Deployer deployer;
     private TriggerWatcher watcher;
+    private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
 
     private Daemon(Config config, StateStore store) {
@@ -105,6 +108,7 @@ public final class Daemon implements AutoCloseable {
         }
         log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
                 d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        d.deployer.onChange(d::reportStatus);
         d.deployer.request(Trigger.STARTUP);
         if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
             try {
@@ -136,6 +140,25 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** For systemd: READY=1 once the first generation is live, and a STATUS= line after every change. */
+    private void reportStatus() {
+        Status s = deployer.status();
+        StringBuilder line = new StringBuilder();
+        if (s.live() != null) {
+            line.append("live: generation ").append(s.live().generation()).append(' ').append(s.live().color())
+                    .append(" port ").append(s.live().port()).append(" pid ").append(s.live().pid());
+        } else {
+            line.append("no live generation");
+        }
+        DeployResult last = s.lastDeploy();
+        if (last != null) {
+            line.append("; last deploy #").append(last.id()).append(' ').append(last.state()).append(" (")
+                    .append(last.trigger()).append(", ").append(last.duration().toMillis()).append(" ms)");
+            if (!last.live()) line.append(": ").append(last.reason());
+        }
+        systemd.status(line.toString(), s.live() != null);
+    }
+
     public Deployer deployer() { return deployer; }
     public int proxyPort() { return proxyConnector.getLocalPort(); }
     public int controlPort() { return controlConnector.getLocalPort(); }
@@ -147,6 +170,7 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)",
                 config.drainTimeout().toMillis());
+        systemd.stopping();
         if (watcher != null) watcher.close();
         deployer.stopDeploying();
         traffic.shutdown();
@@ -157,6 +181,7 @@ public final class Daemon implements AutoCloseable {
         }
         deployer.close();
         probe.close();
+        systemd.close();
         log.info("rainbowd stopped");
     }
 

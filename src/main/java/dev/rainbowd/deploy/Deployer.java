@@ -88,6 +88,13 @@ public final class Deployer implements AutoCloseable {
         }
     }
 
+    /** Called (outside the lock) after every change a person would want to see: a deploy ended, a crash. */
+    private volatile Runnable onChange = () -> {};
+
+    public void onChange(Runnable listener) {
+        this.onChange = listener;
+    }
+
     public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic, StateStore store) {
         this.config = config;
         this.store = store;
@@ -186,6 +193,7 @@ public final class Deployer implements AutoCloseable {
             log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
         }
         p.result.complete(result);
+        onChange.run();
     }
 
     private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
@@ -384,6 +392,7 @@ public final class Deployer implements AutoCloseable {
             scheduleCrashRestart();
         }
         stop(gen); // whatever is left of its process tree
+        onChange.run();
     }
 
     /** Under the lock. The first restart is at once; each one after it without a stable generation waits twice as long. */

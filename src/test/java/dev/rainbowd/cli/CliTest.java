@@ -146,6 +146,23 @@ class CliTest {
     }
 
     @Test
+    void redeployQuietPrintsNothingButErrors() throws Exception {
+        try (TestDaemon d = start()) {
+            Run ok = cli("redeploy", "--quiet", "-c", file());
+            assertEquals(0, ok.code(), ok.err());
+            assertEquals("", ok.out());
+            assertEquals("", ok.err());
+            assertEquals(2, d.status().live().generation());
+
+            Files.createFile(dir.resolve("fail-exit"));
+            Run failed = cli("redeploy", "-q", "-c", file());
+            assertEquals(1, failed.code());
+            assertEquals("", failed.out());
+            assertOneErrorLine(failed);
+        }
+    }
+
+    @Test
     void redeployThatFailsExits1AndNamesTheReason() throws Exception {
         try (TestDaemon d = start()) {
             long livePid = d.status().live().pid();

@@ -64,6 +64,12 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts {@code Main [args...] -c config}; ports are read from the config (0 when it is invalid). */
     static DaemonProcess start(Path config, Path logDir, String... args) throws IOException {
+        return start(config, logDir, java.util.Map.of(), args);
+    }
+
+    /** The same, with extra environment variables for the daemon. */
+    static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, String... args)
+            throws IOException {
         int proxyPort = 0;
         int controlPort = 0;
         try {
@@ -87,6 +93,7 @@ final class DaemonProcess implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
+        pb.environment().putAll(env);
         return new DaemonProcess(pb.start(), out, err, proxyPort, controlPort);
     }
 
