@@ -5,6 +5,7 @@ import dev.rainbowd.deploy.DeployTicket;
 import dev.rainbowd.deploy.Deployer;
 import dev.rainbowd.deploy.Status;
 import dev.rainbowd.deploy.Trigger;
+import dev.rainbowd.metrics.Metrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -24,10 +25,12 @@ import org.eclipse.jetty.util.Fields;
 /** The control API (SPEC section 3). A waiting redeploy holds no thread: it answers when its deploy ends. */
 public final class ControlServer extends Handler.Abstract.NonBlocking {
     private final Deployer deployer;
+    private final Metrics metrics;
     private final byte[] token;
 
-    public ControlServer(Deployer deployer, Optional<String> controlToken) {
+    public ControlServer(Deployer deployer, Metrics metrics, Optional<String> controlToken) {
         this.deployer = deployer;
+        this.metrics = metrics;
         this.token = controlToken.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
     }
 
@@ -49,6 +52,10 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
             case "/status" -> {
                 if (!isGet(method)) return notAllowed(response, callback, "GET");
                 return json(response, callback, HttpStatus.OK_200, StatusView.status(deployer.status()));
+            }
+            case "/metrics" -> {
+                if (!isGet(method)) return notAllowed(response, callback, "GET");
+                return send(response, callback, HttpStatus.OK_200, Metrics.CONTENT_TYPE, metrics.scrape());
             }
             case "/redeploy", "/rollback" -> {
                 if (!HttpMethod.POST.is(method)) return notAllowed(response, callback, "POST");

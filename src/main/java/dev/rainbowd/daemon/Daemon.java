@@ -7,6 +7,7 @@ import dev.rainbowd.deploy.Deployer;
 import dev.rainbowd.deploy.Status;
 import dev.rainbowd.deploy.Trigger;
 import dev.rainbowd.health.HealthProbe;
+import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.ProxyRouter;
@@ -71,8 +72,28 @@ public final class Daemon implements AutoCloseable {
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
 
-        Handler proxy = new GracefulHandler(new ProxyRouter(traffic, config.queueTimeout(), IDLE_TIMEOUT));
-        Handler control = new ControlServer(deployer, config.controlToken());
+        ProxyRouter router = new ProxyRouter(traffic, config.queueTimeout(), IDLE_TIMEOUT);
+        Metrics metrics = new Metrics(deployer, router);
+        deployer.listener(new Deployer.Listener() {
+            @Override
+            public void deployed(DeployResult result) {
+                metrics.deployed(result);
+                reportStatus();
+            }
+
+            @Override
+            public void probing() {
+                metrics.probing();
+            }
+
+            @Override
+            public void crashed() {
+                metrics.crashed();
+                reportStatus();
+            }
+        });
+        Handler proxy = new GracefulHandler(router);
+        Handler control = new ControlServer(deployer, metrics, config.controlToken());
         server.setHandler(new ByConnector(proxy, control, controlConnector));
         // On stop, in-flight proxied requests get up to drainTimeout to finish.
         server.setStopTimeout(config.drainTimeout().toMillis());
@@ -108,7 +129,6 @@ public final class Daemon implements AutoCloseable {
         }
         log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
                 d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
-        d.deployer.onChange(d::reportStatus);
         d.deployer.request(Trigger.STARTUP);
         if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
             try {

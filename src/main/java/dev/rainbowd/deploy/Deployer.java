@@ -88,11 +88,30 @@ public final class Deployer implements AutoCloseable {
         }
     }
 
-    /** Called (outside the lock) after every change a person would want to see: a deploy ended, a crash. */
-    private volatile Runnable onChange = () -> {};
+    /** What the deployer tells the rest of the daemon (status for systemd, metrics). Called outside the lock. */
+    public interface Listener {
+        /** A deploy ended (live or failed). */
+        default void deployed(DeployResult result) {}
 
-    public void onChange(Runnable listener) {
-        this.onChange = listener;
+        /** A health probe is about to be sent. */
+        default void probing() {}
+
+        /** The live generation died. */
+        default void crashed() {}
+    }
+
+    private volatile Listener listener = new Listener() {};
+
+    public void listener(Listener listener) {
+        this.listener = listener;
+    }
+
+    /** The backends of the live and draining generations. */
+    public synchronized List<dev.rainbowd.proxy.Backend> backends() {
+        List<dev.rainbowd.proxy.Backend> all = new ArrayList<>();
+        if (live != null) all.add(live.backend());
+        draining.forEach(g -> all.add(g.backend()));
+        return all;
     }
 
     public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic, StateStore store) {
@@ -193,7 +212,7 @@ public final class Deployer implements AutoCloseable {
             log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
         }
         p.result.complete(result);
-        onChange.run();
+        listener.deployed(result);
     }
 
     private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
@@ -261,6 +280,7 @@ public final class Deployer implements AutoCloseable {
         Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
         if (config.readiness() instanceof Readiness.HealthCheck hc) {
             HealthProbe.Outcome outcome = probe.await(gen.port(), hc.path(), left, gen.exit(), n -> {
+                listener.probing();
                 synchronized (this) {
                     if (starting == gen) deploying = progress(p, trigger, gen, "probing", n);
                 }
@@ -392,7 +412,7 @@ public final class Deployer implements AutoCloseable {
             scheduleCrashRestart();
         }
         stop(gen); // whatever is left of its process tree
-        onChange.run();
+        listener.crashed();
     }
 
     /** Under the lock. The first restart is at once; each one after it without a stable generation waits twice as long. */

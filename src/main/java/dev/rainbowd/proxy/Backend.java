@@ -4,6 +4,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -22,6 +23,10 @@ public final class Backend {
     private final int port;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** Responses by status class (index 1..5), and exchanges that ended without one (client gone, aborted). */
+    private final LongAdder[] responses = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(),
+            new LongAdder(), new LongAdder()};
+    private final LongAdder aborted = new LongAdder();
     /** The upstream requests in flight, so a drain that runs out of time can end them. */
     private final Set<org.eclipse.jetty.client.Request> upstream = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
@@ -61,6 +66,25 @@ public final class Backend {
         draining = true;
         tryClose();
         return drained;
+    }
+
+    void answered(int status) {
+        int c = status / 100;
+        responses[c >= 1 && c <= 5 ? c : 0].increment();
+    }
+
+    void unanswered() {
+        aborted.increment();
+    }
+
+    /** Responses of status class {@code c} (1 to 5) so far. */
+    public long responses(int c) {
+        return responses[c].sum();
+    }
+
+    /** Exchanges that ended without a response (the client went away, or it was aborted). */
+    public long aborted() {
+        return aborted.sum();
     }
 
     void sent(org.eclipse.jetty.client.Request request) {

@@ -27,6 +27,7 @@ public final class ProxyRouter extends Handler.Wrapper {
 
     private final TrafficSwitch traffic;
     private final Duration queueTimeout;
+    private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
 
     public ProxyRouter(TrafficSwitch traffic, Duration queueTimeout, Duration idleTimeout) {
         super(new BackendProxy(idleTimeout));
@@ -117,6 +118,7 @@ public final class ProxyRouter extends Handler.Wrapper {
         }
 
         private void unavailable() {
+            ProxyRouter.this.unavailable.increment();
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
             Response.writeError(request, response, this, HttpStatus.SERVICE_UNAVAILABLE_503, "no live generation of the app");
         }
@@ -138,12 +140,16 @@ public final class ProxyRouter extends Handler.Wrapper {
 
         @Override
         public void succeeded() {
+            Backend b = counted.get();
+            if (b != null) b.answered(response.getStatus());
             release();
             super.succeeded();
         }
 
         @Override
         public void failed(Throwable x) {
+            Backend b = counted.get();
+            if (b != null) b.unanswered();
             release();
             super.failed(x);
         }
@@ -190,6 +196,11 @@ public final class ProxyRouter extends Handler.Wrapper {
             if (type.isInstance(t)) return true;
         }
         return false;
+    }
+
+    /** Requests answered 503 because no generation went live in time. */
+    public long unavailableCount() {
+        return unavailable.sum();
     }
 
     public int waitingCount() {
