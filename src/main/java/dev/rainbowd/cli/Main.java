@@ -23,8 +23,13 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Option(names = "--log-format", paramLabel = "text|json",
+            description = "log lines as text (default) or one JSON object per line")
+    RunCommand.LogFormat logFormat;
+
     @Override
     public Integer call() throws ConfigException {
+        if (logFormat != null) LogFormatting.use(logFormat == RunCommand.LogFormat.json);
         return RunCommand.run(config, spec.commandLine().getErr());
     }
 

@@ -22,6 +22,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * for one, then gets 503 with Retry-After.
  */
 public final class ProxyRouter extends Handler.Wrapper {
+    /** Off unless RAINBOWD_ACCESS_LOG=info (see logback.xml): one check per request when off. */
+    private static final org.slf4j.Logger access = org.slf4j.LoggerFactory.getLogger("access");
     /** Safe to send twice (RFC 9110 9.2.2), when they carry no body we would have consumed. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
@@ -142,6 +144,7 @@ public final class ProxyRouter extends Handler.Wrapper {
         public void succeeded() {
             Backend b = counted.get();
             if (b != null) b.answered(response.getStatus());
+            if (access.isInfoEnabled()) log(b, Integer.toString(response.getStatus()));
             release();
             super.succeeded();
         }
@@ -150,8 +153,16 @@ public final class ProxyRouter extends Handler.Wrapper {
         public void failed(Throwable x) {
             Backend b = counted.get();
             if (b != null) b.unanswered();
+            if (access.isInfoEnabled()) log(b, "aborted");
             release();
             super.failed(x);
+        }
+
+        private void log(Backend b, String status) {
+            long ms = (System.nanoTime() - request.getBeginNanoTime()) / 1_000_000;
+            access.info("{} {} {} {} {}ms generation={} client={}", request.getMethod(), request.getHttpURI().getPathQuery(),
+                    status, response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH), ms,
+                    b == null ? "-" : b.generation(), Request.getRemoteAddr(request));
         }
 
         /** Parked until a backend other than {@code refused} is live; exactly one of wake-up and timeout wins. */

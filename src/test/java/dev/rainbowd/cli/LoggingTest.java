@@ -1,0 +1,58 @@
+package dev.rainbowd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.TestDaemon;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LoggingTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void jsonLogLinesAndTheAccessLogNameTheGeneration() throws Exception {
+        Path config = TestDaemon.writeConfig(dir, TestDaemon.defaults());
+        DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"), Map.of("RAINBOWD_ACCESS_LOG", "info"),
+                "run", "--log-format", "json");
+        try {
+            d.awaitLive(Duration.ofSeconds(30));
+            HttpResponse<String> r = TestDaemon.HTTP.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + d.proxyPort() + "/hello?x=1")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, r.statusCode());
+            TestDaemon.await("the access line", () -> stdout(d).contains("hello?x=1 404"), Duration.ofSeconds(10));
+            d.process().destroy();
+            assertEquals(0, d.awaitExit(Duration.ofSeconds(30)));
+
+            List<String> lines = stdout(d).lines().filter(l -> !l.isBlank()).toList();
+            List<Map<String, Object>> events = lines.stream().map(JsonParse::object).toList(); // every line is JSON
+            assertTrue(events.stream().allMatch(e -> e.containsKey("level") && e.containsKey("formattedMessage")), lines.toString());
+            assertTrue(events.stream().anyMatch(e -> "access".equals(e.get("loggerName"))
+                    && e.get("formattedMessage").toString().contains("generation=1")), lines.toString());
+            assertTrue(events.stream().anyMatch(e -> e.get("formattedMessage").toString().startsWith("deploy #1: cutover to generation 1 red port")),
+                    lines.toString());
+            assertTrue(events.stream().anyMatch(e -> e.get("formattedMessage").toString().startsWith("[1 red] ")),
+                    "the app's own output, prefixed: " + lines);
+            d.assertBackendsGone();
+        } finally {
+            d.close();
+        }
+    }
+
+    private static String stdout(DaemonProcess d) {
+        try {
+            return d.stdout();
+        } catch (Exception e) {
+            return "";
+        }
+    }
+}
