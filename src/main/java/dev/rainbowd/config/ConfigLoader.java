@@ -9,6 +9,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
@@ -26,6 +27,7 @@ import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.constructor.StandardConstructor;
+import org.snakeyaml.engine.v2.exceptions.ConstructorException;
 import org.snakeyaml.engine.v2.exceptions.DuplicateKeyException;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
@@ -86,7 +88,7 @@ public final class ConfigLoader {
             }
         }
         throw new ConfigException("no config file: none of " + String.join(", ", DEFAULT_NAMES)
-                + " in " + cwd.toAbsolutePath() + " (use -c FILE)");
+                + " in " + escape(cwd.toAbsolutePath().toString(), Integer.MAX_VALUE) + " (use -c FILE)");
     }
 
     public static Config load(Path file) throws ConfigException {
@@ -109,8 +111,12 @@ public final class ConfigLoader {
         } catch (StackOverflowError e) {
             // The engine recurses once per nesting level; `[[[[...` is the only way here.
             throw new ConfigException(name + ": is nested too deeply to be a config file");
+        } catch (OutOfMemoryError e) {
+            // Safe to catch: everything allocated here is garbage once load() is left.
+            throw new ConfigException(name + ": is too large to load as a config file");
         } catch (RuntimeException e) {
-            throw new ConfigException(name + ": cannot load: " + oneLine(e.toString()));
+            // A bug of ours or the engine's; a Java exception's text means nothing to the user.
+            throw new ConfigException(name + ": cannot load this file (an internal error)");
         }
     }
 
@@ -119,9 +125,10 @@ public final class ConfigLoader {
         return config.describe();
     }
 
+    // Escaped: a file name may hold a line break, and every message must stay one line.
     private static String name(Path file) {
         String s = file.toString();
-        return s.isEmpty() ? "." : s;
+        return s.isEmpty() ? "." : escape(s, Integer.MAX_VALUE);
     }
 
     private static void checkFile(Path file) throws ConfigException {
@@ -153,12 +160,16 @@ public final class ConfigLoader {
         } catch (AccessDeniedException e) {
             throw new ConfigException(name + ": is not readable (permission denied)");
         } catch (IOException e) {
-            throw new ConfigException(name + ": cannot read: " + oneLine(e.toString()));
+            String reason = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
+            throw new ConfigException(name + ": cannot read: " + (reason == null ? "I/O error" : oneLine(reason)));
         }
     }
 
     /** The document both as plain Java values and as its node tree (for env's exact scalar text). */
     record Parsed(Object value, Optional<Node> root) {}
+
+    // A config needs no alias to a list or mapping; the few allowed keep any shared structure small.
+    private static final int MAX_COLLECTION_ALIASES = 10;
 
     private static Parsed parse(String name, String text) throws ConfigException {
         LoadSettings settings = LoadSettings.builder()
@@ -169,11 +180,15 @@ public final class ConfigLoader {
                 // JsonSchema `restartOnCrash: True` would be the string "True".
                 .setSchema(new CoreSchema())
                 .setAllowDuplicateKeys(false)
+                .setMaxAliasesForCollections(MAX_COLLECTION_ALIASES)
                 .setLabel(name)
                 .build();
         try {
             Optional<Node> root = new Compose(settings).composeString(text);
-            return new Parsed(new StandardConstructor(settings).constructSingleDocument(root), root);
+            if (root.isPresent()) {
+                NodeCheck.check(name, root.get());
+            }
+            return new Parsed(new CheckedConstructor(settings).constructSingleDocument(root), root);
         } catch (DuplicateKeyException e) {
             String key = String.valueOf(e.getProblem()).replaceFirst("^found duplicate key ", "");
             throw new ConfigException(name + ": duplicate key " + quote(key) + at(e.getProblemMark()));
@@ -190,7 +205,36 @@ public final class ConfigLoader {
             throw new ConfigException(name + ": invalid YAML" + at(text, e.getPosition())
                     + String.format(": character U+%04X is not allowed", e.getCodePoint()));
         } catch (YamlEngineException e) {
-            throw new ConfigException(name + ": invalid YAML: " + oneLine(e.getMessage()));
+            // The engine's own words (e.g. the alias limit), unless it only wraps a Java exception.
+            throw new ConfigException(name + ": invalid YAML: "
+                    + (e.getCause() == null ? oneLine(e.getMessage()) : "cannot read this YAML value"));
+        } catch (RuntimeException e) {
+            // The scanner lets a few through unwrapped, e.g. for a file ending inside a backslash-u escape.
+            throw new ConfigException(name + ": invalid YAML: cannot read this YAML value");
+        }
+    }
+
+    /**
+     * A value its tag cannot construct ({@code !!binary "%%%"}, {@code !!str [a]}) becomes a marked
+     * error; the engine would wrap the Java exception, whose text means nothing to the user.
+     */
+    private static final class CheckedConstructor extends StandardConstructor {
+        CheckedConstructor(LoadSettings settings) {
+            super(settings);
+        }
+
+        @Override
+        protected Object constructObjectNoCheck(Node node) {
+            try {
+                return super.constructObjectNoCheck(node);
+            } catch (MarkedYamlEngineException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                String what = node instanceof ScalarNode s ? quote(s.getValue())
+                        : node instanceof MappingNode ? "a mapping" : "a list";
+                throw new ConstructorException(null, Optional.empty(),
+                        "cannot read " + what + " as " + NodeCheck.tagName(node.getTag()), node.getStartMark());
+            }
         }
     }
 
@@ -210,7 +254,7 @@ public final class ConfigLoader {
         return " at line " + (line + 1) + ", column " + (column + 1);
     }
 
-    private static String at(Optional<Mark> mark) {
+    static String at(Optional<Mark> mark) {
         return mark.map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1)).orElse("");
     }
 
@@ -410,7 +454,7 @@ public final class ConfigLoader {
                 return this.dir;
             }
             Path p = dir.get();
-            String where = " (" + p + ")";
+            String where = " (" + quote(p.toString(), 200) + ")";
             if (!Files.exists(p)) {
                 throw err("workingDir", raw.get("workingDir"), "does not exist" + where);
             }
@@ -459,22 +503,24 @@ public final class ConfigLoader {
             Iterator<NodeTuple> tuples = node.getValue().iterator();
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 Node valueNode = tuples.next().getValueNode();
-                if (!(e.getKey() instanceof String key) || key.isEmpty() || key.contains("=") || key.indexOf('\0') >= 0) {
+                if (!(e.getKey() instanceof String key) || key.isEmpty() || key.contains("=")
+                        || key.codePoints().anyMatch(ConfigLoader::isControl)) {
                     throw err("env", e.getKey(), "is not a valid variable name");
                 }
                 if (RESERVED_ENV.contains(key)) {
                     throw err("env", key, "is set by rainbowd for every generation; remove it");
                 }
+                String where = "env: " + escape(key, 60);
                 Object value = e.getValue();
                 if (value == null) {
-                    throw err("env: " + key, null, "has no value (write \"\" for an empty string)");
+                    throw err(where, null, "has no value (write \"\" for an empty string)");
                 }
                 if (!(value instanceof String || value instanceof Number || value instanceof Boolean)
                         || !(valueNode instanceof ScalarNode scalar)) {
-                    throw err("env: " + key, value, "is not a string, number or boolean");
+                    throw err(where, value, "is not a string, number or boolean");
                 }
                 if (scalar.getValue().indexOf('\0') >= 0) {
-                    throw err("env: " + key, value, "contains a NUL character");
+                    throw err(where, value, "contains a NUL character");
                 }
                 env.put(key, scalar.getValue());
             }
@@ -569,13 +615,18 @@ public final class ConfigLoader {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : KEYS) {
-            int d = distance(k, squash(candidate));
+            String c = squash(candidate);
+            // Too far apart to be suggested anyway; distance() is quadratic and keys can be a megabyte.
+            if (Math.abs(k.length() - c.length()) > 3) {
+                continue;
+            }
+            int d = distance(k, c);
             if (d < bestDistance) {
                 best = candidate;
                 bestDistance = d;
             }
         }
-        return bestDistance <= Math.max(1, Math.min(3, best.length() / 4)) ? Optional.of(best) : Optional.empty();
+        return best != null && bestDistance <= Math.max(1, Math.min(3, best.length() / 4)) ? Optional.of(best) : Optional.empty();
     }
 
     private static String squash(String s) {
@@ -685,16 +736,25 @@ public final class ConfigLoader {
 
     /** JSON-style double-quoted string, so control characters cannot break the line; cut after {@code limit} characters. */
     static String quote(String s, int limit) {
-        StringBuilder out = new StringBuilder("\"");
+        return "\"" + escape(s, limit, true) + "\"";
+    }
+
+    /** Like {@link #quote} without the quotes: for names (files, env names) inside a message. */
+    static String escape(String s, int limit) {
+        return escape(s, limit, false);
+    }
+
+    private static String escape(String s, int limit, boolean quoted) {
+        StringBuilder out = new StringBuilder();
         s.codePoints().limit(limit).forEach(c -> {
             switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
                 case '\n' -> out.append("\\n");
                 case '\t' -> out.append("\\t");
                 case '\r' -> out.append("\\r");
                 default -> {
-                    if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                    if (quoted && (c == '"' || c == '\\')) {
+                        out.append('\\').appendCodePoint(c);
+                    } else if (isControl(c)) {
                         out.append(String.format("\\u%04x", c));
                     } else {
                         out.appendCodePoint(c);
@@ -702,7 +762,12 @@ public final class ConfigLoader {
                 }
             }
         });
-        return out.append(s.codePointCount(0, s.length()) > limit ? "…\"" : "\"").toString();
+        return s.codePointCount(0, s.length()) > limit ? out.append('…').toString() : out.toString();
+    }
+
+    /** What would break a message's line or drive a terminal: C0/C1 controls (NEL, ESC) and U+2028/9. */
+    static boolean isControl(int c) {
+        return Character.isISOControl(c) || c == 0x2028 || c == 0x2029;
     }
 
     /** Collapses whitespace (the engine's messages span several lines) and escapes control characters. */

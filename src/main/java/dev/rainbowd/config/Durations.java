@@ -23,6 +23,8 @@ public final class Durations {
     // Units are lower case only: "M" could as well mean months and "S" is not SI.
     private static final Pattern TEXT = Pattern.compile("(-?)(\\d+(?:\\.\\d+)?)\\s*([a-zA-Z]*)");
 
+    private static final int MAX_DIGITS = 30;
+
     private static final long[] UNIT_MILLIS = {3_600_000, 60_000, 1_000};
     private static final String[] UNIT_NAMES = {"h", "m", "s"};
 
@@ -61,6 +63,10 @@ public final class Durations {
         Matcher m = TEXT.matcher(s);
         if (!m.matches()) {
             throw new IllegalArgumentException(HINT);
+        }
+        // new BigDecimal is quadratic in the digits; no duration needs more than a handful.
+        if (m.group(2).length() > MAX_DIGITS) {
+            throw new IllegalArgumentException("has too many digits to be a duration");
         }
         BigDecimal number = new BigDecimal(m.group(2));
         if (!m.group(1).isEmpty() && number.signum() != 0) {

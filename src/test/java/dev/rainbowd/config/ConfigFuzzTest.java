@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,24 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
  * bomb, nesting or huge-number blow-up).
  *
  * <p>Deterministic: one seeded {@link Random}; a failure names the generator and a preview of the
- * document. The {@code @Disabled} tests at the end are known bugs, each with its cause in the message.
+ * document. The tests at the end pin bugs the fuzzer found (now fixed), one input class each.
  */
 class ConfigFuzzTest {
 
     private static final long SEED = 0x5241_494E_424FL; // "RAINBO"
     private static final long PER_DOCUMENT_LIMIT_MS = 5_000;
     private static final long SLOW_MS = 250;
-    private static final String LEAK = "stderr has the stack-trace mark ";
 
-    /**
-     * Known bug (see engineExceptionsAreReportedWithoutJavaClassNames): a Java exception's toString() in
-     * the message. Random generators (prefixes, mutations) can hit it; there it is counted and printed,
-     * not failed, as long as everything else about the outcome (78, one line, the file) holds.
-     */
-    private static final java.util.regex.Pattern KNOWN_LEAK =
-            java.util.regex.Pattern.compile("(invalid YAML|cannot load): java\\.lang\\.[A-Za-z]+Exception");
-    private static final Set<String> KNOWN_LEAK_TOLERATED = Set.of("prefix", "mutate-yaml", "mutate-json", "noise");
-    private static final Map<String, Integer> KNOWN_HITS = new ConcurrentSkipListMap<>();
     private static final int MB = 1_000_000;
     private static final int MUTATIONS = 800;
     private static final List<String> STACK_TRACE_MARKS =
@@ -239,7 +228,7 @@ class ConfigFuzzTest {
         feed("long", BASE + "port: \"" + "7".repeat(MB) + "\"\n", Expect.INVALID);
         feed("long", BASE + "port: " + "9".repeat(20_000) + "\n", Expect.INVALID);
         feed("long", BASE + "drainTimeout: \"" + "9".repeat(20_000) + "ms\"\n", Expect.INVALID);
-        // 64 KiB unknown keys; the 1 MB one is slow, see megabyteKeyOrNumberIsRefusedQuickly
+        // 64 KiB unknown keys; 1 MB ones in megabyteKeyOrNumberIsRefusedQuickly
         feed("long", BASE + "? " + "k".repeat(64 * 1024) + "\n: 1\n", Expect.INVALID);
         feed("long", BASE + "\"" + "k".repeat(64 * 1024) + "\": 1\n", Expect.INVALID);
         feed("long", "{\"" + "k".repeat(MB) + "\": 1}\n", Expect.INVALID);
@@ -285,8 +274,8 @@ class ConfigFuzzTest {
             feed("unicode", "run: sh\nhealthCheckPath: \"/a" + esc + "b\"\n", Expect.ANY);
             feed("unicode", BASE + "# comment " + raw + "\n", Expect.ANY);
             feed("unicode", BASE + "env: {A: \"a" + esc + "b\"}\n", Expect.ANY);
-            // env names with odd characters are fine while the entry is valid; on an error path they
-            // are printed raw, see envKeyWithALineBreakIsReportedOnOneLine
+            // env names with control characters are refused, the name escaped in the message; other odd
+            // characters are fine (see envKeyWithALineBreakIsReportedOnOneLine)
             feed("unicode", BASE + "env: {\"A" + esc + "B\": v}\n", Expect.ANY);
             feed("unicode", BASE + "triggerFile: \"t" + esc + "\"\n", Expect.ANY);
         }
@@ -532,13 +521,10 @@ class ConfigFuzzTest {
     }
 
     // ------------------------------------------------------------------------------------------
-    // known bugs: each @Disabled test fails today; remove @Disabled once fixed
+    // bugs the fuzzer found: each test failed before its fix
     // ------------------------------------------------------------------------------------------
 
     @Test
-    @Disabled("BUG ConfigLoader.java:470/474/477: env names go into the message unquoted (err(\"env: \" + key, ...)),"
-            + " so env: {\"A\\nB\": ~} prints two lines on stderr (any control character is printed raw);"
-            + " fix: quote the name, err(\"env: \" + quote(key), ...), or reject names with control characters")
     void envKeyWithALineBreakIsReportedOnOneLine() {
         for (String key : List.of("A\\nB", "A\\rB", "A\\e[31mB", "A\\u2028B", "A\\x85B")) {
             feed("bug-env-key", BASE + "env: {\"" + key + "\": ~}\n", Expect.INVALID);
@@ -549,8 +535,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG ConfigLoader.java:413-418: workingDir's resolved path is appended raw (\" (\" + p + \")\"),"
-            + " so workingDir: \"/nonexistent\\nx\" prints two lines on stderr; fix: quote(p.toString())")
     void workingDirWithALineBreakIsReportedOnOneLine() throws IOException {
         feed("bug-working-dir", BASE + "workingDir: \"/nonexistent\\nx\"\n", Expect.INVALID);
         feed("bug-working-dir", BASE + "workingDir: \"/nonexistent\\e[2Jx\"\n", Expect.INVALID);
@@ -560,15 +544,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG ConfigLoader.java:112-113 and 192-193: engine exceptions reach the message as e.toString(), so"
-            + " stderr reads 'invalid YAML: java.lang.NumberFormatException: For input string: \".inf\"'."
-            + " Inputs: plain YAML 1.2 'port: +.inf' (the core float constructor cannot parse '+.inf'), a duplicate"
-            + " null key 'env: {~: a, null: b}' (DuplicateKeyException NPE on key.toString()), a file ending in"
-            + " '\"\\u' (raw NumberFormatException from the scanner, line 112), and standard tags whose content does not"
-            + " fit ('!!int abc', '!!float \"\"', '!!binary \"%%\"', '!!seq abc', '!!str [a]': wrapped"
-            + " NumberFormatException/ClassCastException/IllegalArgumentException). Fix: never print e.toString();"
-            + " for a YamlEngineException with a cause and for the RuntimeException catch print a plain reason"
-            + " (e.g. 'invalid YAML: a value does not match its type or tag' / 'invalid YAML: malformed escape')")
     void engineExceptionsAreReportedWithoutJavaClassNames() {
         List<String> docs = List.of(
                 BASE + "port: +.inf\n", BASE + "port: +.INF\n", BASE + "env: {A: +.inf}\n", "run: sh\nwarmupTime: +.inf\n",
@@ -585,9 +560,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG (minor) ConfigLoader parse: restartOnCrash: !!bool maybe (and port: !!bool x) loads as null,"
-            + " i.e. 'not set', so the default is used silently: snakeyaml-engine's core !!bool constructor maps unknown"
-            + " text to null; fix: reject explicit !!bool/!!null tags whose text is not a bool/null in the node tree")
     void explicitBoolTagWithOtherTextIsRefused() {
         feed("bug-bool-tag", BASE + "restartOnCrash: !!bool maybe\n", Expect.INVALID);
         feed("bug-bool-tag", BASE + "port: !!bool 8080\n", Expect.INVALID);
@@ -595,12 +567,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG ConfigLoader.java:166-177 (parse): the alias limit (50) does not stop a bomb used as a duplicate"
-            + " mapping key: snakeyaml-engine's DuplicateKeyException builds \"found duplicate key \" + key.toString(),"
-            + " expanding 2^24 leaves (24 doubling anchors, 48 aliases): 7 s with 1-char leaves, OutOfMemoryError with"
-            + " longer ones, which escapes Main.execute (an Error, not caught) -> exit 1 with a stack trace;"
-            + " fix: before constructing, walk the composed node tree and refuse any mapping key that is not a scalar"
-            + " (a config never needs one), or lower setMaxAliasesForCollections to a handful")
     void duplicateKeyAliasBombIsRefusedQuickly() throws Exception {
         String bomb = doubling(24, "x".repeat(1_000)) + "- {? *b23 : 1, ? *b23 : 2}\n";
         Path file = write(bomb.getBytes(UTF_8));
@@ -613,12 +579,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG (slow, quadratic) a 1 MB config is refused only after 5-20 s: (1) unknown 1 MB key: suggest()"
-            + " (ConfigLoader.java:567-572) runs distance() against 21 keys, allocating a 1M x 20 table each time;"
-            + " fix: skip candidates whose length differs by more than the threshold (3); (2) port: 999...9 (1M digits):"
-            + " the engine's BigInteger parse is quadratic, fix: refuse INT/FLOAT scalars longer than ~100 chars"
-            + " in the node tree before constructing; (3) drainTimeout: \"999...9ms\": Durations.java:65 new BigDecimal"
-            + " of 1M digits, fix: refuse more than ~20 digits (after leading zeros) as 'too long'")
     void megabyteKeyOrNumberIsRefusedQuickly() {
         feed("bug-slow", BASE + "? " + "k".repeat(MB) + "\n: 1\n", Expect.INVALID);
         feed("bug-slow", BASE + "port: " + "9".repeat(MB) + "\n", Expect.INVALID);
@@ -631,8 +591,6 @@ class ConfigFuzzTest {
     }
 
     @Test
-    @Disabled("BUG (minor) ConfigLoader.java:122-125 name(): the file name goes into every message raw, so"
-            + " -c $'a\\nb.yaml' prints two lines on stderr; fix: quote/escape control characters in name()")
     void configPathWithALineBreakIsReportedOnOneLine() throws IOException {
         Path file = dir.resolve("odd\nname.yaml");
         Files.writeString(file, "x: 1\n");
@@ -656,8 +614,6 @@ class ConfigFuzzTest {
             }
         });
         s.append(String.format("  %-14s %6d %6d %6d%n", "total", total[0], total[1], total[2]));
-        s.append("known-bug hits tolerated in random generators: ").append(KNOWN_HITS.size()).append('\n');
-        KNOWN_HITS.forEach((k, n) -> s.append("  ").append(k).append('\n'));
         System.out.print(s);
     }
 
@@ -700,10 +656,7 @@ class ConfigFuzzTest {
             System.out.println("slow: " + r.millis() + " ms, " + generator + " " + what);
         }
         String problem = problem(file, expect, r);
-        if (problem != null && KNOWN_LEAK_TOLERATED.contains(generator) && problem.startsWith(LEAK)
-                && KNOWN_LEAK.matcher(r.err()).find()) {
-            KNOWN_HITS.merge(generator + " " + what + " -> " + excerpt(r.err()), 1, Integer::sum);
-        } else if (problem != null) {
+        if (problem != null) {
             failures.add(generator + " " + what + " -> " + problem);
         }
     }
@@ -761,7 +714,7 @@ class ConfigFuzzTest {
         }
         for (String mark : STACK_TRACE_MARKS) {
             if (line.contains(mark)) {
-                return LEAK + "'" + mark.replace("\t", "\\t") + "': " + excerpt(err);
+                return "stderr has the stack-trace mark '" + mark.replace("\t", "\\t") + "': " + excerpt(err);
             }
         }
         // The loader's own rule (quote()/oneLine()): no raw control or line-separator character.

@@ -443,8 +443,31 @@ class ConfigLoaderTest {
     void nonStringKeysAreUnknown() throws Exception {
         fails("run: x\n1: x\n", "unknown key 1");
         fails("run: x\ntrue: x\n", "unknown key true");
-        fails("run: x\n? [a, b]\n: x\n", "unknown key [\"a\", \"b\"]");
+        // Refused before the engine hashes it (or prints it whole: an alias bomb as a duplicate key).
+        fails("run: x\n? [a, b]\n: x\n", "top level: a list cannot be a key", "line 2, column 3");
         fails("run: x\n~: x\n", "unknown key null");
+    }
+
+    @Test
+    void valuesThatDoNotFitTheirTagAreRefusedWithoutJavaNames() throws Exception {
+        String ok = "run: x\nhealthCheckPath: /h\n";
+        fails(ok + "restartOnCrash: !!bool maybe\n", "restartOnCrash: !!bool maybe is not true or false (line 3, column 17)");
+        fails(ok + "port: !!int abc\n", "port: !!int abc is not an integer");
+        fails(ok + "port: +.inf\n", "port: +.inf is not a number; for infinity write .inf");
+        fails(ok + "port: " + "9".repeat(200) + "\n", "port: 999", "is too long for a number");
+        fails(ok + "env: {~: a, null: b}\n", "duplicate key null at line 3, column 13");
+        fails("run: !!binary \"%%%\"\nhealthCheckPath: /h\n", "invalid YAML at line 1, column 6: cannot read \"%%%\" as !!binary");
+        fails("run: !!str [a]\nhealthCheckPath: /h\n", "cannot read a list as !!str");
+        fails("run: \"\\u", "invalid YAML: cannot read this YAML value");
+    }
+
+    @Test
+    void namesWithControlCharactersAreEscaped() throws Exception {
+        String ok = "run: x\nhealthCheckPath: /h\n";
+        fails(ok + "env: {\"A\\nB\": ~}\n", "env: \"A\\nB\" is not a valid variable name");
+        fails(ok + "workingDir: \"/nowhere\\nx\"\n", "does not exist (\"/nowhere\\nx\")");
+        String m = fails(ok + "env:\n  " + "K".repeat(1_000) + ":\n", "env: KKK", "…: null has no value");
+        assertTrue(m.length() < 250, m);
     }
 
     // ---- value errors: every one names the file, the key and the value ----

@@ -62,6 +62,7 @@ class DurationsTest {
         assertReason("is too long", "99999999999999999999h");
         assertReason("is too long", "8761h");
         assertReason("is too long", Long.MAX_VALUE);
+        assertReason("has too many digits", "9".repeat(1_000_000) + "ms"); // before a quadratic BigDecimal parse
         assertReason("is not a whole number of milliseconds", 1.5);
         assertReason("is not a whole number of milliseconds", "0.5ms");
         assertReason("is not a whole number of milliseconds", "1.0005s");
