@@ -3,16 +3,27 @@ package dev.rainbowd.cli;
 import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** A deploy asked of the running daemon (redeploy, rollback), told as a user reads it, with its exit code. */
+/**
+ * A deploy asked of the running daemon (redeploy, rollback). While it waits for the outcome (one
+ * request with ?wait=true), it follows GET /status and prints each step as it happens: launching,
+ * probing, cut over, draining, stopped. Exit 0 live, 1 failed, 2 unreachable.
+ */
 abstract class DeployCommand implements Callable<Integer> {
+    private static final long POLL_MS = 100;
+
     @Mixin
     ConfigOption config;
 
@@ -38,31 +49,126 @@ abstract class DeployCommand implements Callable<Integer> {
         Config c = config.orElse(parent.config).load();
         ControlClient client = new ControlClient(c);
         try {
-            ControlClient.Reply reply = client.post(noWait ? path() : path() + "?wait=true");
-            Map<String, Object> body = reply.json();
-            switch (reply.status()) {
-                case 200 -> {
-                    out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
-                            body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
-                    return ExitCodes.OK;
-                }
-                case 202 -> {
-                    out.printf("deploy #%s: %s%n", body.get("deploy"), body.get("state"));
-                    return ExitCodes.OK;
-                }
-                case 500 -> {
-                    err.printf("rainbowd: deploy #%s failed: %s%n", body.get("deploy"), body.get("reason"));
-                    return ExitCodes.FAILED;
-                }
-                default -> {
-                    err.printf("rainbowd: %s answered %d: %s%n", client.base(), reply.status(),
-                            body.getOrDefault("error", reply.body().strip()));
-                    return ExitCodes.FAILED;
-                }
+            ControlClient.Reply reply;
+            if (noWait || quiet) {
+                reply = client.post(noWait ? path() : path() + "?wait=true");
+            } else {
+                Map<String, Object> before = client.get("/status").json();
+                CompletableFuture<ControlClient.Reply> outcome = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return client.post(path() + "?wait=true");
+                    } catch (ControlClient.Unreachable e) {
+                        throw new CompletionException(e);
+                    }
+                });
+                new Progress(client, out, before).follow(outcome);
+                reply = outcome.join();
             }
+            return report(reply, client, out, err);
         } catch (ControlClient.Unreachable e) {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.UNREACHABLE;
+        } catch (CompletionException e) {
+            err.println("rainbowd: " + e.getCause().getMessage());
+            return ExitCodes.UNREACHABLE;
+        }
+    }
+
+    private static int report(ControlClient.Reply reply, ControlClient client, PrintWriter out, PrintWriter err) {
+        Map<String, Object> body = reply.json();
+        switch (reply.status()) {
+            case 200 -> {
+                out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
+                        body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
+                return ExitCodes.OK;
+            }
+            case 202 -> {
+                out.printf("deploy #%s: %s%n", body.get("deploy"), body.get("state"));
+                return ExitCodes.OK;
+            }
+            case 500 -> {
+                err.printf("rainbowd: deploy #%s failed: %s%n", body.get("deploy"), body.get("reason"));
+                return ExitCodes.FAILED;
+            }
+            default -> {
+                err.printf("rainbowd: %s answered %d: %s%n", client.base(), reply.status(),
+                        body.getOrDefault("error", reply.body().strip()));
+                return ExitCodes.FAILED;
+            }
+        }
+    }
+
+    /** Prints what changes in GET /status until the deploy's outcome is known, then follows the drain. */
+    private static final class Progress {
+        private final ControlClient client;
+        private final PrintWriter out;
+        private final Object oldLive;
+        private String lastLine = "";
+
+        Progress(ControlClient client, PrintWriter out, Map<String, Object> before) {
+            this.client = client;
+            this.out = out;
+            this.oldLive = before.get("live") instanceof Map<?, ?> live ? live.get("generation") : null;
+        }
+
+        void follow(CompletableFuture<ControlClient.Reply> outcome) throws ControlClient.Unreachable {
+            while (!outcome.isDone()) {
+                if (client.get("/status").json().get("deploying") instanceof Map<?, ?> d) {
+                    String phase = String.valueOf(d.get("phase"));
+                    print(phase.equals("launching")
+                            ? "deploy #" + d.get("id") + ": launching"
+                            : "deploy #" + d.get("id") + ": generation " + d.get("generation") + " on port " + d.get("port")
+                                    + ", " + phase + (phase.equals("probing") ? " (" + d.get("probes") + " probes)" : ""));
+                }
+                sleep();
+            }
+            ControlClient.Reply reply;
+            try {
+                reply = outcome.join();
+            } catch (CompletionException e) {
+                return; // reported by the caller
+            }
+            if (reply.status() != 200 || oldLive == null) return;
+            Map<String, Object> body = reply.json();
+            print("deploy #" + body.get("deploy") + ": cut over to generation " + body.get("generation"));
+            followDrain();
+        }
+
+        /** The generation that was live before: its in-flight requests, then its stop. */
+        private void followDrain() throws ControlClient.Unreachable {
+            while (true) {
+                Map<String, Object> draining = null;
+                for (Object o : (List<?>) client.get("/status").json().getOrDefault("draining", List.of())) {
+                    if (o instanceof Map<?, ?> g && Objects.equals(g.get("generation"), oldLive)) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> m = (Map<String, Object>) g;
+                        draining = m;
+                    }
+                }
+                if (draining == null) {
+                    print("generation " + oldLive + " stopped");
+                    return;
+                }
+                Object inFlight = draining.get("inFlight");
+                print("generation " + oldLive + (Integer.valueOf(0).equals(inFlight) ? " drained, stopping"
+                        : " draining: " + inFlight + " request(s) in flight"));
+                sleep();
+            }
+        }
+
+        private void print(String line) {
+            if (line.equals(lastLine)) return;
+            lastLine = line;
+            out.println(line);
+            out.flush();
+        }
+
+        private static void sleep() {
+            try {
+                TimeUnit.MILLISECONDS.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -25,6 +25,10 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the JSON of GET /status")
     boolean json;
 
+    @Option(names = "--watch", arity = "0..1", fallbackValue = "2", paramLabel = "SECONDS",
+            description = "refresh every SECONDS (default 2) until interrupted")
+    Integer watch;
+
     @Spec
     CommandSpec spec;
 
@@ -33,39 +37,52 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Config c = config.orElse(parent.config).load();
+        ControlClient client = new ControlClient(c);
+        boolean ansi = picocli.CommandLine.Help.Ansi.AUTO.enabled();
         try {
-            ControlClient.Reply reply = new ControlClient(c).get("/status");
-            if (reply.status() != 200) {
-                err.printf("rainbowd: status answered %d: %s%n", reply.status(), reply.body().strip());
-                return ExitCodes.FAILED;
+            while (true) {
+                ControlClient.Reply reply = client.get("/status");
+                if (reply.status() != 200) {
+                    err.printf("rainbowd: status answered %d: %s%n", reply.status(), reply.body().strip());
+                    return ExitCodes.FAILED;
+                }
+                if (watch != null && ansi) out.print("\033[H\033[2J"); // clear the screen between refreshes
+                out.print(json ? reply.body() : table(reply.json(), java.time.Instant.now(), ansi));
+                out.flush();
+                if (watch == null) return ExitCodes.OK;
+                Thread.sleep(Math.max(1, watch) * 1000L);
+                if (!ansi) out.println();
             }
-            out.print(json ? reply.body() : table(reply.json()));
-            out.flush();
-            return ExitCodes.OK;
         } catch (ControlClient.Unreachable e) {
             err.println("rainbowd: " + e.getMessage());
             return ExitCodes.UNREACHABLE;
+        } catch (InterruptedException e) {
+            return ExitCodes.OK;
         }
     }
 
     @SuppressWarnings("unchecked")
-    static String table(Map<String, Object> s) {
+    static String table(Map<String, Object> s, java.time.Instant now, boolean ansi) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "SINCE", "RELEASE"});
-        if (s.get("live") instanceof Map<?, ?> live) rows.add(row("live", (Map<String, Object>) live));
+        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "AGE", "RELEASE"});
+        if (s.get("live") instanceof Map<?, ?> live) rows.add(row("live", (Map<String, Object>) live, now));
         for (Object d : (List<Object>) s.getOrDefault("draining", List.of())) {
-            rows.add(row("draining", (Map<String, Object>) d));
+            rows.add(row("draining", (Map<String, Object>) d, now));
         }
         if (s.get("deploying") instanceof Map<?, ?> d) {
             rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")), "", "",
-                    str(d.get("since")), "deploy #" + d.get("id") + " " + d.get("phase")});
+                    age(d.get("since"), now), "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"});
         }
         StringBuilder out = new StringBuilder();
         int[] width = new int[rows.get(0).length];
         for (String[] r : rows) for (int i = 0; i < r.length; i++) width[i] = Math.max(width[i], r[i].length());
         for (String[] r : rows) {
             StringBuilder line = new StringBuilder();
-            for (int i = 0; i < r.length; i++) line.append(String.format("%-" + (width[i] + 2) + "s", r[i]));
+            for (int i = 0; i < r.length; i++) {
+                String cell = String.format("%-" + (width[i] + 2) + "s", r[i]);
+                // The colour column in its colour, on a terminal: the names are what people remember.
+                line.append(ansi && i == 2 && r != rows.get(0) ? paint(r[i], cell) : cell);
+            }
             out.append(line.toString().stripTrailing()).append('\n');
         }
         if (s.get("live") == null) out.append("no live generation\n");
@@ -74,16 +91,41 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (s.get("lastDeploy") instanceof Map<?, ?> last) {
             out.append("last deploy: #").append(last.get("id")).append(' ').append(last.get("state"))
-                    .append(" (").append(last.get("trigger")).append(", ").append(last.get("durationMs")).append(" ms)");
+                    .append(" (").append(last.get("trigger")).append(", ").append(last.get("durationMs")).append(" ms, ")
+                    .append(age(last.get("finished"), now)).append(" ago)");
             if (last.get("reason") != null) out.append(": ").append(last.get("reason"));
             out.append('\n');
         }
         return out.toString();
     }
 
-    private static String[] row(String state, Map<String, Object> g) {
+    private static String[] row(String state, Map<String, Object> g, java.time.Instant now) {
         return new String[] {state, str(g.get("generation")), str(g.get("color")), str(g.get("port")),
-                str(g.get("pid")), str(g.get("inFlight")), str(g.get("since")), str(g.get("release"))};
+                str(g.get("pid")), str(g.get("inFlight")), age(g.get("since"), now), str(g.get("release"))};
+    }
+
+    /** 5s, 3m12s, 2h05m, 3d04h: how long ago an ISO instant was. */
+    static String age(Object since, java.time.Instant now) {
+        if (since == null) return "";
+        long s;
+        try {
+            s = Math.max(0, java.time.Duration.between(java.time.Instant.parse(since.toString()), now).getSeconds());
+        } catch (java.time.format.DateTimeParseException e) {
+            return since.toString();
+        }
+        if (s < 60) return s + "s";
+        if (s < 3600) return s / 60 + "m" + String.format("%02d", s % 60) + "s";
+        if (s < 86400) return s / 3600 + "h" + String.format("%02d", s % 3600 / 60) + "m";
+        return s / 86400 + "d" + String.format("%02d", s % 86400 / 3600) + "h";
+    }
+
+    private static final Map<String, Integer> ANSI = Map.of("red", 196, "orange", 208, "yellow", 226, "green", 46,
+            "blue", 33, "indigo", 63, "violet", 177);
+
+    private static String paint(String color, String cell) {
+        Integer code = ANSI.get(color);
+        if (code == null) return cell;
+        return "\033[38;5;" + code + "m" + color + "\033[0m" + cell.substring(color.length());
     }
 
     private static String str(Object o) {

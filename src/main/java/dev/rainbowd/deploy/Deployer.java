@@ -200,8 +200,11 @@ public final class Deployer implements AutoCloseable {
         synchronized (this) {
             deploying = null;
             last = result;
-            // Nothing is live and the restart failed (the app dies at start): try again, later each time.
-            if (!result.live() && trigger == Trigger.CRASH && live == null) scheduleCrashRestart();
+            // Nothing is live and the first start or a restart failed (the app dies at start, its
+            // database is not up yet at boot): try again, later each time.
+            if (!result.live() && (trigger == Trigger.CRASH || trigger == Trigger.STARTUP) && live == null) {
+                scheduleCrashRestart();
+            }
         }
         if (result.live() && result.reason() != null) {
             log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());

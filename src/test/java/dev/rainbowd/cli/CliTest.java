@@ -127,8 +127,35 @@ class CliTest {
             assertEquals("", r.err());
             int port = d.status().live().port();
             assertEquals(2, d.status().live().generation());
-            assertTrue(r.out().startsWith("deploy #2: live, generation 2 on port " + port + " ("), r.out());
+            List<String> lines = r.out().lines().toList();
+            // The steps as they happened, then the outcome.
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("deploy #2: generation 2 on port " + port + ", probing (")), r.out());
+            int cutover = lines.indexOf("deploy #2: cut over to generation 2");
+            int stopped = lines.indexOf("generation 1 stopped");
+            assertTrue(cutover >= 0 && stopped > cutover, r.out());
+            assertTrue(lines.get(lines.size() - 1).startsWith("deploy #2: live, generation 2 on port " + port + " ("), r.out());
             assertTrue(r.out().matches("(?s).*\\(\\d+ ms\\)\\n"), r.out());
+            assertTrue(!ProcessHandle.current().descendants().anyMatch(p -> p.isAlive() && p.pid() != d.status().live().pid()),
+                    "generation 1 was stopped when the command said so");
+        }
+    }
+
+    @Test
+    void redeployShowsTheDrainOfTheOldGeneration() throws Exception {
+        try (TestDaemon d = start()) {
+            java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                    java.net.http.HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            TestDaemon.await("in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
+
+            Run r = cli("redeploy", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            List<String> lines = r.out().lines().toList();
+            int draining = lines.indexOf("generation 1 draining: 1 request(s) in flight");
+            int stopped = lines.indexOf("generation 1 stopped");
+            assertTrue(draining >= 0 && stopped > draining, r.out());
+            assertEquals(200, slow.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
         }
     }
 
@@ -171,7 +198,7 @@ class CliTest {
             Run r = cli("redeploy", "-c", file());
 
             assertEquals(1, r.code(), r.out());
-            assertEquals("", r.out());
+            assertTrue(!r.out().contains("live"), "progress only: " + r.out());
             assertOneErrorLine(r);
             assertTrue(r.err().startsWith("rainbowd: deploy #2 failed: "), r.err());
             assertTrue(r.err().contains("exited with status 1"), r.err());
@@ -198,7 +225,7 @@ class CliTest {
             assertEquals(0, r.code(), r.err());
             assertEquals("", r.err());
             List<String> lines = r.out().lines().toList();
-            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+SINCE\\s+RELEASE"), r.out());
+            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+AGE\\s+RELEASE"), r.out());
             List<String[]> liveRows = lines.stream().filter(l -> l.startsWith("live ")).map(l -> l.split("\\s+")).toList();
             assertEquals(1, liveRows.size(), r.out());
             String[] row = liveRows.get(0);
@@ -206,8 +233,41 @@ class CliTest {
             assertEquals("red", row[2], r.out());
             assertEquals(Integer.toString(live.port()), row[3], r.out());
             assertEquals(Long.toString(live.pid()), row[4], r.out());
-            assertTrue(r.out().contains("last deploy: #1 live (startup, "), r.out());
+            assertEquals("0", row[5], r.out());
+            assertTrue(row[6].matches("\\d+s"), "age: " + r.out());
+            assertEquals(live.release(), row[7], r.out());
+            assertTrue(r.out().matches("(?s).*last deploy: #1 live \\(startup, \\d+ ms, \\d+s ago\\)\\n.*"), r.out());
+            assertFalse(r.out().contains("\033["), "no colour codes when not on a terminal");
         }
+    }
+
+    @Test
+    void statusWatchRefreshesUntilInterrupted() throws Exception {
+        try (TestDaemon d = start()) {
+            StringWriter out = new StringWriter();
+            int[] code = {-1};
+            Thread watcher = new Thread(() -> {
+                try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(new StringWriter(), true)) {
+                    code[0] = Main.execute(new String[] {"status", "--watch=1", "-c", file()}, o, e);
+                }
+            });
+            watcher.start();
+            TestDaemon.await("two refreshes", () -> out.toString().split("STATE ", -1).length - 1 >= 2, Duration.ofSeconds(10));
+            assertEquals(200, d.controlPost("/redeploy?wait=true").statusCode());
+            TestDaemon.await("the refresh showing generation 2", () -> java.util.regex.Pattern.compile("(?m)^live\\s+2\\s").matcher(out.toString()).find(), Duration.ofSeconds(10));
+            watcher.interrupt();
+            watcher.join(5_000);
+            assertEquals(0, code[0]);
+        }
+    }
+
+    @Test
+    void ageIsShortAndHuman() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-24T12:00:00Z");
+        assertEquals("5s", StatusCommand.age("2026-11-24T11:59:55Z", now));
+        assertEquals("3m12s", StatusCommand.age("2026-11-24T11:56:48Z", now));
+        assertEquals("2h05m", StatusCommand.age("2026-11-24T09:55:00Z", now));
+        assertEquals("3d04h", StatusCommand.age("2026-11-21T08:00:00Z", now));
     }
 
     @Test

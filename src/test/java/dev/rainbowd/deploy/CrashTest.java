@@ -88,4 +88,20 @@ class CrashTest {
             TestDaemon.await("the loop over", () -> d.status().restarting() == null, Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aFirstStartThatFailsIsRetriedWithBackoffUntilTheAppComesUp() throws Exception {
+        Files.createFile(dir.resolve("broken"));
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "if [ -e broken ]; then exit 1; fi; " + Demo.run());
+        s.put("launchAttempts", "1");
+        try (TestDaemon d = TestDaemon.start(dir, s)) {
+            TestDaemon.await("a retry scheduled", () -> d.status().restarting() != null
+                    && d.status().restarting().attempt() >= 2, Duration.ofSeconds(15));
+            Files.delete(dir.resolve("broken")); // the database came up, say
+            HttpResponse<String> r = d.get("/");
+            assertEquals(200, r.statusCode());
+            assertTrue(d.status().live() != null);
+        }
+    }
 }
