@@ -104,11 +104,15 @@ class DaemonProcessTest {
 
         d.signal("HUP");
 
-        TestDaemon.await("generation 2 live after SIGHUP", () -> d.status()
-                .map(st -> st.get("live") instanceof Map<?, ?> live && Integer.valueOf(2).equals(live.get("generation")))
+        // lastDeploy, not live: the cutover comes a moment before the deploy's result is recorded.
+        TestDaemon.await("deploy #2 done after SIGHUP", () -> d.status()
+                .map(st -> st.get("lastDeploy") instanceof Map<?, ?> last && Integer.valueOf(2).equals(last.get("id")))
                 .orElse(false), Duration.ofSeconds(30));
-        Map<String, Object> last = JsonParse.map(d.status().orElseThrow().get("lastDeploy"));
+        Map<String, Object> status = d.status().orElseThrow();
+        Map<String, Object> last = JsonParse.map(status.get("lastDeploy"));
         assertEquals("sighup", last.get("trigger"));
+        assertEquals("live", last.get("state"));
+        assertEquals(2, JsonParse.map(status.get("live")).get("generation"));
         assertTrue(d.process().isAlive(), "SIGHUP must not stop the daemon");
         d.process().destroy();
         assertEquals(0, d.awaitExit(EXIT));
