@@ -61,7 +61,11 @@ abstract class DeployCommand implements Callable<Integer> {
                         throw new CompletionException(e);
                     }
                 });
-                new Progress(client, out, before).follow(outcome);
+                try {
+                    new Progress(client, out, before).follow(outcome);
+                } catch (ControlClient.Unreachable e) {
+                    // progress is best effort: the outcome comes from the deploy's own reply
+                }
                 reply = outcome.join();
             }
             return report(reply, client, out, err);

@@ -1,10 +1,16 @@
 package dev.rainbowd.cli;
 
-/** --log-format: picks logback's appender (see logback.xml) before anything logs. */
-final class LogFormatting {
-    private LogFormatting() {}
+import picocli.CommandLine.Option;
 
-    static void use(boolean json) {
-        System.setProperty("RAINBOWD_LOG_FORMAT", json ? "JSON" : "TEXT");
+/** {@code --log-format text|json}: picks logback's appender (see logback.xml) before anything logs. */
+final class LogFormatting {
+    enum Format { text, json }
+
+    @Option(names = "--log-format", paramLabel = "text|json",
+            description = "log lines as text (default) or one JSON object per line")
+    Format format;
+
+    void apply() {
+        if (format != null) System.setProperty("RAINBOWD_LOG_FORMAT", format == Format.json ? "JSON" : "TEXT");
     }
 }

@@ -23,13 +23,12 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @picocli.CommandLine.Option(names = "--log-format", paramLabel = "text|json",
-            description = "log lines as text (default) or one JSON object per line")
-    RunCommand.LogFormat logFormat;
+    @Mixin
+    LogFormatting logFormat;
 
     @Override
     public Integer call() throws ConfigException {
-        if (logFormat != null) LogFormatting.use(logFormat == RunCommand.LogFormat.json);
+        logFormat.apply();
         return RunCommand.run(config, spec.commandLine().getErr());
     }
 

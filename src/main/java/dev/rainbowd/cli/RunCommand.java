@@ -26,15 +26,12 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @picocli.CommandLine.Option(names = "--log-format", paramLabel = "text|json",
-            description = "log lines as text (default) or one JSON object per line")
-    LogFormat logFormat;
-
-    enum LogFormat { text, json }
+    @Mixin
+    LogFormatting logFormat;
 
     @Override
     public Integer call() throws ConfigException {
-        if (logFormat != null) LogFormatting.use(logFormat == LogFormat.json);
+        logFormat.apply();
         return run(config.orElse(parent.config), spec.commandLine().getErr());
     }
 

@@ -49,6 +49,7 @@ public final class Daemon implements AutoCloseable {
     private final HealthProbe probe;
     private final Deployer deployer;
     private TriggerWatcher watcher;
+    private java.nio.channels.FileLock stateLock; // held for the daemon's life: one rainbowd per stateDir
     private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
 
@@ -113,6 +114,7 @@ public final class Daemon implements AutoCloseable {
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
         prepareStateDir(config.stateDir());
+        java.nio.channels.FileLock lock = lockStateDir(config.stateDir());
         StateStore store = new StateStore(config.stateDir());
         try {
             store.stopOrphans(config.stopTimeout()); // before we launch anything of our own
@@ -120,6 +122,7 @@ public final class Daemon implements AutoCloseable {
             throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
         }
         Daemon d = new Daemon(config, store);
+        d.stateLock = lock;
         try {
             d.server.start();
         } catch (Exception e) {
@@ -179,6 +182,30 @@ public final class Daemon implements AutoCloseable {
         systemd.status(line.toString(), s.live() != null);
     }
 
+    /**
+     * Before anything reads the state: a second rainbowd started on the same config (someone
+     * debugging) must not take the first one's generations for orphans and stop them.
+     */
+    private static java.nio.channels.FileLock lockStateDir(Path dir) throws StartupException {
+        try {
+            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve("lock"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null; // held by this very JVM
+            }
+            if (lock == null) {
+                ch.close();
+                throw new StartupException("another rainbowd is running with stateDir " + dir + " (same config?)");
+            }
+            return lock;
+        } catch (IOException e) {
+            throw new StartupException("cannot lock stateDir " + dir + ": " + rootMessage(e));
+        }
+    }
+
     public Deployer deployer() { return deployer; }
     public int proxyPort() { return proxyConnector.getLocalPort(); }
     public int controlPort() { return controlConnector.getLocalPort(); }
@@ -202,6 +229,13 @@ public final class Daemon implements AutoCloseable {
         deployer.close();
         probe.close();
         systemd.close();
+        if (stateLock != null) {
+            try {
+                stateLock.channel().close(); // releases the lock
+            } catch (IOException e) {
+                log.debug("closing the stateDir lock: {}", e.toString());
+            }
+        }
         log.info("rainbowd stopped");
     }
 

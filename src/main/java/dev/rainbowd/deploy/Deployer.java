@@ -59,6 +59,7 @@ public final class Deployer implements AutoCloseable {
     private Generation starting;
     private Pending pending;
     private DeployProgress deploying;
+    private Instant deployStarted; // of the deploy under way: status shows since when
     private DeployResult last;
     private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
     private int crashRestarts;    // restarts since a generation last stayed up for STABLE
@@ -147,8 +148,12 @@ public final class Deployer implements AutoCloseable {
         }
         if (pending != null) {
             pending.coalesced++;
-            pending.trigger = trigger;
-            pending.release = release;
+            // A person's (or CI's) request is the newest intent; our own crash restart only needs
+            // *a* deploy, so it must not turn a queued rollback into a plain redeploy.
+            if (trigger != Trigger.CRASH) {
+                pending.trigger = trigger;
+                pending.release = release;
+            }
             return new DeployTicket(pending.id, pending.result);
         }
         Pending p = new Pending(nextDeploy++, trigger, release);
@@ -186,7 +191,16 @@ public final class Deployer implements AutoCloseable {
             if (p == null) return;
             trigger = p.trigger;
             rollbackTo = p.release;
-            deploying = new DeployProgress(p.id, trigger, 0, 0, "launching", 0, Instant.now());
+            if (trigger == Trigger.CRASH && live != null) {
+                // Someone deployed since the crash: nothing to restart.
+                DeployResult skipped = new DeployResult(p.id, true, trigger, live.number(), live.port(),
+                        "generation " + live.name() + " is live already", Duration.ZERO, Instant.now());
+                last = skipped;
+                p.result.complete(skipped);
+                return;
+            }
+            deployStarted = Instant.now();
+            deploying = new DeployProgress(p.id, trigger, 0, 0, "launching", 0, deployStarted);
         }
         if (p.coalesced > 0) log.info("deploy #{} ({}): {} more trigger(s) coalesced into it", p.id, p.trigger, p.coalesced);
         long t0 = System.nanoTime();
@@ -200,11 +214,9 @@ public final class Deployer implements AutoCloseable {
         synchronized (this) {
             deploying = null;
             last = result;
-            // Nothing is live and the first start or a restart failed (the app dies at start, its
-            // database is not up yet at boot): try again, later each time.
-            if (!result.live() && (trigger == Trigger.CRASH || trigger == Trigger.STARTUP) && live == null) {
-                scheduleCrashRestart();
-            }
+            // A deploy failed and nothing is live (the app dies at start, its database is not up
+            // yet at boot, a redeploy after a crash failed): try again, later each time.
+            if (!result.live() && live == null) scheduleCrashRestart();
         }
         if (result.live() && result.reason() != null) {
             log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());
@@ -260,7 +272,8 @@ public final class Deployer implements AutoCloseable {
                 if (cutover(p, gen)) {
                         return new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
                 }
-                notReady = exitReason(gen); // it died between its healthy answer and the cutover
+                // It died between its healthy answer and the cutover, or we are shutting down.
+                notReady = isClosed() ? "rainbowd is shutting down" : exitReason(gen);
             }
             boolean exited = gen.exit().isDone();
             log.warn("generation {} port {}: {}", gen.name(), gen.port(), notReady);
@@ -480,8 +493,9 @@ public final class Deployer implements AutoCloseable {
         return r instanceof Readiness.HealthCheck ? "probing" : "warming up";
     }
 
-    private static DeployProgress progress(Pending p, Trigger trigger, Generation gen, String phase, int probes) {
-        return new DeployProgress(p.id, trigger, gen.number(), gen.port(), phase, probes, Instant.now());
+    /** Under the lock. */
+    private DeployProgress progress(Pending p, Trigger trigger, Generation gen, String phase, int probes) {
+        return new DeployProgress(p.id, trigger, gen.number(), gen.port(), phase, probes, deployStarted);
     }
 
     private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason) {
@@ -517,18 +531,19 @@ public final class Deployer implements AutoCloseable {
     @Override
     public void close() {
         stopDeploying();
+        // Live and draining generations stop while the deploy under way winds down, not after it.
+        synchronized (this) {
+            if (live != null) stop(live);
+            List.copyOf(draining).forEach(this::stop);
+        }
         try {
             worker.awaitTermination(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<Generation> all = new ArrayList<>();
         synchronized (this) {
-            if (starting != null) all.add(starting);
-            if (live != null) all.add(live);
-            all.addAll(draining);
+            if (starting != null) stop(starting);
         }
-        all.forEach(this::stop);
         // Including stops started elsewhere: a crashed generation's remains, a failed launch.
         CompletableFuture<?>[] stops = stopping.toArray(CompletableFuture[]::new);
         try {

@@ -34,6 +34,7 @@ public final class Generation {
     private final CompletableFuture<Integer> exit;
     private volatile long appPid;            // from the pidfile, once the app wrote it
     private volatile Instant liveSince;
+    private volatile boolean pidfileSettled;
     private CompletableFuture<Void> stopped; // guarded by this
 
     Generation(int number, int port, Path pidfile, Path release, Process process) {
@@ -65,6 +66,9 @@ public final class Generation {
     public long pid() {
         long p = appPid;
         if (p > 0) return p;
+        // An app writes its pidfile as it starts; once it is live and has not, it will not: stop
+        // reading a missing file on every status request.
+        if (pidfileSettled) return process.pid();
         OptionalLong fromFile = readPidfile();
         if (fromFile.isPresent()) {
             appPid = fromFile.getAsLong();
@@ -76,12 +80,16 @@ public final class Generation {
     /** How the state store records this generation. */
     StateStore.Entry stateEntry() {
         long start = process.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
-        long app = appPid;
-        return new StateStore.Entry(number, process.pid(), start, app > 0 ? app : 0, port);
+        long app = pid(); // the pidfile's, once the app wrote it: the one an orphan cleanup should SIGTERM
+        return new StateStore.Entry(number, process.pid(), start, app != process.pid() ? app : 0, port);
     }
 
     /** Called by the deployer at cutover. */
-    public void markLive() { liveSince = Instant.now(); }
+    public void markLive() {
+        pid();
+        pidfileSettled = true;
+        liveSince = Instant.now();
+    }
 
     /** "3 yellow" */
     public String name() { return number + " " + color(); }

@@ -28,6 +28,8 @@ public final class Launcher {
     private static final Pattern REFERENCES =
             Pattern.compile("\\$\\{?[12]|\\$\\{?(PORT|PIDFILE)(?![A-Za-z0-9_])");
     private static final Path SETSID = findSetsid();
+    private static final List<String> SYSTEMD_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
     private final String run;
     private final Map<String, String> env;
@@ -62,6 +64,9 @@ public final class Launcher {
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Map<String, String> environment = pb.environment();
+        // systemd's messages are rainbowd's: an app that notifies (gunicorn does) would tell systemd
+        // READY before it is healthy, or STOPPING for us. Socket activation is not passed on either.
+        for (String var : SYSTEMD_VARIABLES) environment.remove(var);
         environment.putAll(env);
         environment.put("PORT", Integer.toString(port));
         environment.put("PIDFILE", pidfile.toString());

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 final class ProcessTree {
     private static final Path PROC = Path.of("/proc");
     private static final long POLL_MS = 20;
+    private static final long SCAN_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     private final long session;
     private final ProcessHandle root; // null when it is already gone (an orphaned tree)
@@ -91,10 +92,17 @@ final class ProcessTree {
         if (contains(target)) ProcessHandle.of(target).ifPresent(ProcessHandle::destroy);
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ProcessHandle> left = members();
+        // Liveness of the known members is cheap; a full scan of /proc (for new children) is not.
+        long nextScan = System.nanoTime() + SCAN_EVERY_NANOS;
         // Interrupted (daemon shutting down in a hurry): go straight to SIGKILL.
         while (!left.isEmpty() && System.nanoTime() < deadline && pause(POLL_MS)) {
-            left = members();
+            left = left.stream().filter(ProcessTree::running).toList();
+            if (left.isEmpty() || System.nanoTime() > nextScan) {
+                left = members();
+                nextScan = System.nanoTime() + SCAN_EVERY_NANOS;
+            }
         }
+        if (!left.isEmpty()) left = members(); // all of it, just before SIGKILL
         if (left.isEmpty()) return 0;
         left.forEach(ProcessHandle::destroyForcibly);
         // Polled: onExit() of a process that is not our child (re-parented to init) reports late.

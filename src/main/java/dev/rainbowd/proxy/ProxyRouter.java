@@ -92,13 +92,14 @@ public final class ProxyRouter extends Handler.Wrapper {
          */
         @Override
         public boolean replay(Throwable failure) {
-            if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return false;
             Backend failed = counted.get();
             if (causedBy(failure, ConnectException.class)) {
+                // No connection, so not a byte of the request (body included) was read or sent.
                 release();
                 route(failed);
                 return true;
             }
+            if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return false;
             if (!replayed && !causedBy(failure, TimeoutException.class) && IDEMPOTENT.contains(request.getMethod())) {
                 replayed = true;
                 release();
@@ -190,7 +191,11 @@ public final class ProxyRouter extends Handler.Wrapper {
                     return;
                 }
                 // Not on the thread that made the cutover: that is the deployer's.
-                request.getComponents().getThreadPool().execute(() -> route(refused));
+                try {
+                    request.getComponents().getThreadPool().execute(() -> route(refused));
+                } catch (RuntimeException e) { // the pool is stopping: answer rather than strand the client
+                    unavailable();
+                }
             }
 
             void expire() {
@@ -212,9 +217,5 @@ public final class ProxyRouter extends Handler.Wrapper {
     /** Requests answered 503 because no generation went live in time. */
     public long unavailableCount() {
         return unavailable.sum();
-    }
-
-    public int waitingCount() {
-        return traffic.waitingCount();
     }
 }

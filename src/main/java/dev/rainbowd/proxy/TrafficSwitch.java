@@ -32,10 +32,6 @@ public final class TrafficSwitch {
         live.compareAndSet(expected, null);
     }
 
-    public Backend live() {
-        return live.get();
-    }
-
     /** The daemon is stopping: waiting requests are told now (with null) rather than at their timeout. */
     public void shutdown() {
         shutdown = true;
@@ -57,16 +53,14 @@ public final class TrafficSwitch {
 
     void await(Waiter w) {
         waiting.add(w);
-        // A cutover between the caller's acquire() and the add above would not see this waiter.
-        wake();
+        // A cutover between the caller's acquire() and the add above would not see this waiter:
+        // look again, at this waiter only (all of them would make a crowd at start-up quadratic).
+        Backend b = live.get();
+        if ((shutdown || (b != null && b != w.excluded())) && waiting.remove(w)) w.wake(shutdown ? null : b);
     }
 
     void unwait(Waiter w) {
         waiting.remove(w);
-    }
-
-    int waitingCount() {
-        return waiting.size();
     }
 
     private void wake() {
@@ -74,11 +68,7 @@ public final class TrafficSwitch {
             Backend b = live.get();
             if (!shutdown && (b == null || b == w.excluded())) continue;
             if (!waiting.remove(w)) continue; // another wake() got it
-            try {
-                w.wake(shutdown ? null : b);
-            } catch (RuntimeException e) {
-                // one waiter's failure (e.g. a pool that stopped) must not strand the others
-            }
+            w.wake(shutdown ? null : b); // does not throw: see ProxyRouter's Waiting
         }
     }
 }

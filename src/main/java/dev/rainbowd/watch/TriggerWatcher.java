@@ -49,6 +49,7 @@ public final class TriggerWatcher implements AutoCloseable {
     private final WatchService watcher;
     private final Map<Path, WatchKey> keys = new HashMap<>();
     private final Thread thread;
+    private final int directoryCount;
     private volatile boolean closed;
 
     public TriggerWatcher(Optional<Path> triggerFile, Optional<Path> releaseLink, Consumer<Trigger> deploy)
@@ -60,7 +61,12 @@ public final class TriggerWatcher implements AutoCloseable {
         this.thread = new Thread(this::run, "trigger-watcher");
         thread.setDaemon(true);
         if (triggerFile.isPresent()) Files.createDirectories(triggerFile.get().getParent());
-        for (Path dir : directories()) register(dir);
+        int n = 0;
+        for (Path dir : directories()) {
+            register(dir);
+            n++;
+        }
+        directoryCount = n;
     }
 
     public void start() {
@@ -101,7 +107,10 @@ public final class TriggerWatcher implements AutoCloseable {
         Seen burst = null; // events since the leading trigger of the current burst
         try {
             while (!closed) {
-                WatchKey key = watcher.poll(burst != null ? QUIET_MS : LOST_POLL_MS, TimeUnit.MILLISECONDS);
+                boolean lost = keys.size() < directoryCount;
+                WatchKey key = burst != null ? watcher.poll(QUIET_MS, TimeUnit.MILLISECONDS)
+                        : lost ? watcher.poll(LOST_POLL_MS, TimeUnit.MILLISECONDS)
+                        : watcher.take(); // nothing to time: sleep until something happens
                 if (key == null) {
                     if (burst != null) {
                         fire(burst); // trailing edge: the burst went quiet

@@ -50,10 +50,14 @@ class SystemdNotifyTest {
         receiver = new ProcessBuilder("python3", "-c", RECEIVER, socket.toString(), received.toString()).inheritIO().start();
         TestDaemon.await("the receiver", () -> Files.exists(Path.of(socket + ".ready")), Duration.ofSeconds(10));
 
-        Path config = TestDaemon.writeConfig(dir, TestDaemon.defaults());
+        Map<String, String> settings = TestDaemon.defaults();
+        // The app must not get systemd's socket: it would speak for rainbowd (gunicorn does).
+        settings.put("run", "echo \"NOTIFY_SOCKET=${NOTIFY_SOCKET:-unset}\" > app-env.txt; " + dev.rainbowd.testing.Demo.run());
+        Path config = TestDaemon.writeConfig(dir, settings);
         DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"), Map.of("NOTIFY_SOCKET", socket.toString()));
         try {
             d.awaitLive(Duration.ofSeconds(30));
+            assertEquals(List.of("NOTIFY_SOCKET=unset"), lines(dir.resolve("app-env.txt")));
             TestDaemon.await("READY=1", () -> lines(received).stream().anyMatch(l -> l.contains("READY=1")), Duration.ofSeconds(10));
             String ready = lines(received).stream().filter(l -> l.contains("READY=1")).findFirst().orElseThrow();
             assertTrue(ready.contains("STATUS=live: generation 1 red port "), ready);

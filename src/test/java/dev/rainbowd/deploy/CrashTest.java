@@ -104,4 +104,39 @@ class CrashTest {
             assertTrue(d.status().live() != null);
         }
     }
+
+    @Test
+    void aPostWithABodyRefusedByADeadAppWaitsForTheNextGeneration() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            long pid = d.status().live().pid();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            // Gone, so its port refuses (a POST that reached the dying app could have been processed: 502 then).
+            TestDaemon.await("the app gone", () -> !dev.rainbowd.testing.Procs.running(pid), Duration.ofSeconds(10));
+            String body = "order=42&amount=7";
+            HttpResponse<String> r = TestDaemon.HTTP.send(java.net.http.HttpRequest.newBuilder(d.proxy("/echo"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+            assertEquals(body, r.body());
+        }
+    }
+
+    @Test
+    void aCrashRestartQueuedBehindADeployThatGoesLiveIsSkipped() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", "if [ -e slow ]; then export DEMO_START_DELAY_MS=1500; fi; " + Demo.run());
+        try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            Files.createFile(dir.resolve("slow"));
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> deploy = TestDaemon.HTTP.sendAsync(
+                    java.net.http.HttpRequest.newBuilder(d.control("/redeploy?wait=true"))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            TestDaemon.await("deploy #2 under way", () -> d.status().deploying() != null, Duration.ofSeconds(10));
+            ProcessHandle.of(d.status().live().pid()).orElseThrow().destroyForcibly(); // a crash meanwhile
+            TestDaemon.await("the crash restart queued", () -> d.status().pending(), Duration.ofSeconds(10));
+
+            assertEquals(200, deploy.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            TestDaemon.await("the queued restart handled", () -> d.status().lastDeploy().id() == 3, Duration.ofSeconds(10));
+            assertEquals(2, d.status().live().generation(), "no third generation for a crash that is healed");
+            assertTrue(d.status().lastDeploy().reason().contains("is live already"), d.status().lastDeploy().toString());
+        }
+    }
 }

@@ -88,4 +88,22 @@ class FaultTest {
         assertTrue(!e.getMessage().contains("\n"));
         TestDaemon.assertNoBackendsLeft();
     }
+
+    @Test
+    void aSecondDaemonOnTheSameStateDirRefusesToStartAndLeavesTheFirstAlone() throws Exception {
+        try (TestDaemon first = TestDaemon.start(dir).awaitLive()) {
+            long livePid = first.status().live().pid();
+            Path other = Files.createDirectories(dir.resolve("second"));
+            Map<String, String> s = TestDaemon.defaults();
+            s.put("stateDir", dir.resolve("state").toString()); // what a second `rainbowd run` of the same config shares
+            Path file = TestDaemon.writeConfig(other, s);
+
+            Daemon.StartupException e = assertThrows(Daemon.StartupException.class,
+                    () -> Daemon.start(ConfigLoader.load(file)));
+
+            assertTrue(e.getMessage().contains("another rainbowd is running with stateDir"), e.getMessage());
+            assertTrue(dev.rainbowd.testing.Procs.running(livePid), "the first daemon's app was stopped");
+            assertEquals(200, first.get("/").statusCode());
+        }
+    }
 }

@@ -33,6 +33,7 @@ class ReplayTest {
     private Thread acceptor;
     private final AtomicInteger served = new AtomicInteger();
     private Server server;
+    private TrafficSwitch traffic;
     private ServerConnector connector;
 
     @BeforeEach
@@ -41,7 +42,7 @@ class ReplayTest {
         acceptor = new Thread(this::serve, "stale-backend");
         acceptor.setDaemon(true);
         acceptor.start();
-        TrafficSwitch traffic = new TrafficSwitch();
+        traffic = new TrafficSwitch();
         server = new Server();
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
@@ -116,6 +117,19 @@ class ReplayTest {
         assertEquals(200, send(HttpRequest.newBuilder(uri())).statusCode()); // leaves a pooled connection
         HttpResponse<String> post = send(HttpRequest.newBuilder(uri()).POST(HttpRequest.BodyPublishers.ofString("payment")));
         assertEquals(502, post.statusCode());
+        assertEquals(1, served.get());
+    }
+
+    @Test
+    void aRequestWithABodyRefusedByADeadBackendWaitsForTheNextOne() throws Exception {
+        traffic.cutover(new Backend(2, dev.rainbowd.testing.Ports.free())); // died; not noticed yet
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> post = client.sendAsync(HttpRequest.newBuilder(uri())
+                .POST(HttpRequest.BodyPublishers.ofString("payment")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Thread.sleep(300); // bounded: the request is refused and waits meanwhile
+        assertEquals(false, post.isDone(), "answered before any backend could have: " + (post.isDone() ? post.join().statusCode() : ""));
+        traffic.cutover(new Backend(3, backend.getLocalPort()));
+        assertEquals(200, post.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
         assertEquals(1, served.get());
     }
 }
