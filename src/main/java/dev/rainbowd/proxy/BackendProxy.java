@@ -99,6 +99,18 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 if (Content.Chunk.isFailure(chunk)) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
                 return chunk;
             }
+
+            /**
+             * A refused connection read nothing of the body: leave it intact for the next
+             * generation (see ProxyRouter's replay) instead of failing the client's request.
+             */
+            @Override
+            public void fail(Throwable failure) {
+                for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                    if (t instanceof java.net.ConnectException) return;
+                }
+                super.fail(failure);
+            }
         };
     }
 
