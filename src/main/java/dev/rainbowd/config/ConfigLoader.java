@@ -120,11 +120,6 @@ public final class ConfigLoader {
         }
     }
 
-    /** Prints the effective settings for {@code rainbowd check}; see {@link Config#describe()}. */
-    public static List<String> describe(Config config) {
-        return config.describe();
-    }
-
     // Escaped: a file name may hold a line break, and every message must stay one line.
     private static String name(Path file) {
         String s = file.toString();
