@@ -49,6 +49,18 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         return HttpURI.build(request.getHttpURI()).scheme("http").host("127.0.0.1").port(backend.port());
     }
 
+    /**
+     * The upstream client shares the server's thread pool (Jetty's default gives it a second pool:
+     * every response then crosses pools) and uses one selector.
+     */
+    @Override
+    protected HttpClient newHttpClient() {
+        org.eclipse.jetty.io.ClientConnector connector = new org.eclipse.jetty.io.ClientConnector();
+        connector.setSelectors(1);
+        if (getServer() != null) connector.setExecutor(getServer().getThreadPool());
+        return new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportDynamic(connector));
+    }
+
     @Override
     protected void configureHttpClient(HttpClient client) {
         super.configureHttpClient(client);
