@@ -26,7 +26,7 @@ public final class Metrics implements Deployer.Listener {
     private static final String[] CLASSES = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
-    private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.builder().setIncludeCreatedTimestamps(false).build();
     private final Counter deploys;
     private final Histogram deployDuration;
     private final Counter probes;

@@ -111,7 +111,7 @@ public final class ProxyRouter extends Handler.Wrapper {
 
         private void park(Backend refused) {
             long remaining = deadlineNanos - System.nanoTime();
-            if (remaining <= 0 || request.getComponents().getThreadPool() == null) {
+            if (remaining <= 0) {
                 unavailable();
                 return;
             }
@@ -192,7 +192,7 @@ public final class ProxyRouter extends Handler.Wrapper {
                 }
                 // Not on the thread that made the cutover: that is the deployer's.
                 try {
-                    request.getComponents().getThreadPool().execute(() -> route(refused));
+                    request.getComponents().getExecutor().execute(() -> route(refused));
                 } catch (RuntimeException e) { // the pool is stopping: answer rather than strand the client
                     unavailable();
                 }

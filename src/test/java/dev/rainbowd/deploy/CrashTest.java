@@ -106,21 +106,6 @@ class CrashTest {
     }
 
     @Test
-    void aPostWithABodyRefusedByADeadAppWaitsForTheNextGeneration() throws Exception {
-        try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
-            long pid = d.status().live().pid();
-            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
-            // Gone, so its port refuses (a POST that reached the dying app could have been processed: 502 then).
-            TestDaemon.await("the app gone", () -> !dev.rainbowd.testing.Procs.running(pid), Duration.ofSeconds(10));
-            String body = "order=42&amount=7";
-            HttpResponse<String> r = TestDaemon.HTTP.send(java.net.http.HttpRequest.newBuilder(d.proxy("/echo"))
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, r.statusCode());
-            assertEquals(body, r.body());
-        }
-    }
-
-    @Test
     void aCrashRestartQueuedBehindADeployThatGoesLiveIsSkipped() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", "if [ -e slow ]; then export DEMO_START_DELAY_MS=1500; fi; " + Demo.run());
