@@ -31,6 +31,10 @@ public final class HealthProbe implements AutoCloseable {
 
     private static final Duration BACKOFF_INITIAL = Duration.ofMillis(20);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
+    /** For this long after launch, probes are at most EAGER_MAX apart. */
+    static final Duration EAGER_PHASE = Duration.ofSeconds(5);
+    static final Duration EAGER_MAX = Duration.ofMillis(50);
+    private static final Duration MIN_PROBE = Duration.ofMillis(10);
 
     private final Duration probeTimeout;
     private final OkHttpClient client;
@@ -78,7 +82,8 @@ public final class HealthProbe implements AutoCloseable {
             if (abort.isDone()) return failed(start, attempts, "aborted after " + probes(attempts));
             if (Thread.currentThread().isInterrupted()) return failed(start, attempts, "interrupted");
             long remaining = end - System.nanoTime();
-            if (remaining <= 0) {
+            // A probe with next to no time left can only time out: report the last real answer.
+            if (remaining <= 0 || (last != null && remaining < MIN_PROBE.toNanos())) {
                 return failed(start, attempts, "not healthy after " + human(deadline) + " (" + probes(attempts)
                         + (last == null ? "" : ", last: " + last.detail()) + ")");
             }
@@ -88,7 +93,12 @@ public final class HealthProbe implements AutoCloseable {
             Duration timeout = Duration.ofNanos(Math.min(probeTimeout.toNanos(), remaining));
             last = probe(port, path, timeout, inFlight);
             if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null);
-            long delay = Math.min(backoff.next().toNanos(), end - System.nanoTime());
+            long delay = backoff.next().toNanos();
+            // Most apps get ready within seconds of launch: probing often then is what puts a ready
+            // app live within tens of ms (a probe of a local port costs microseconds). Later, a slow
+            // starter is probed less and less, up to once a second.
+            if (System.nanoTime() - start < EAGER_PHASE.toNanos()) delay = Math.min(delay, EAGER_MAX.toNanos());
+            delay = Math.min(delay, end - System.nanoTime());
             if (delay <= 0) continue;
             try {
                 abort.get(delay, TimeUnit.NANOSECONDS);

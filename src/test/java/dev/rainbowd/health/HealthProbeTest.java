@@ -206,4 +206,15 @@ class HealthProbeTest {
         assertEquals("interrupted", result.get(10, TimeUnit.SECONDS).reason());
         assertTrue(flag.get(10, TimeUnit.SECONDS));
     }
+
+    @Test
+    void probesOftenRightAfterLaunchSoAReadyAppIsSeenWithinTensOfMs() {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(503)));
+        HealthProbe.Outcome o = probe.await(wm.port(), "/health", Duration.ofSeconds(2),
+                new java.util.concurrent.CompletableFuture<>(), n -> {});
+        assertFalse(o.healthy());
+        // At most 50 ms apart in the first seconds: dozens of probes in 2 s, where a back-off to 1 s
+        // alone would make about 7. A generous floor, for a busy machine.
+        assertTrue(o.attempts() >= 15, "probes in 2 s: " + o.attempts());
+    }
 }
