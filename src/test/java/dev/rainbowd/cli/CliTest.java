@@ -44,7 +44,7 @@ class CliTest {
     /** A daemon whose app fails to start while a {@code fail-exit} file exists in {@link #dir}. */
     private TestDaemon start() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "if [ -e fail-exit ]; then echo 'cannot start: on purpose' >&2; exit 1; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("fail-exit", "echo 'cannot start: on purpose' >&2; exit 1"));
         s.put("launchAttempts", "1");
         return TestDaemon.start(dir, s).awaitLive();
     }

@@ -134,7 +134,7 @@ class DaemonProcessTest {
     void sigtermDuringARedeployStillLeavesNoBackend() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         // The next generation takes a while to come up, so the signal lands mid-deploy.
-        s.put("run", "if [ -e slow-start ]; then export DEMO_START_DELAY_MS=3000; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("slow-start", "export DEMO_START_DELAY_MS=3000"));
         DaemonProcess d = start(config(s));
         d.awaitLive(Duration.ofSeconds(30));
         Files.createFile(dir.resolve("slow-start"));

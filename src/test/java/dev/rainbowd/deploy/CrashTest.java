@@ -24,7 +24,7 @@ class CrashTest {
     void aGenerationThatDiesAsItGoesLiveIsNotLeftLive() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         // Healthy once, then gone: whether it dies before or after the cutover, it must not stay live.
-        s.put("run", "if [ -e die ]; then export DEMO_DIE_AFTER_HEALTH=1; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("die", "export DEMO_DIE_AFTER_HEALTH=1"));
         s.put("restartOnCrash", "false");
         s.put("launchAttempts", "1");
         s.put("queueTimeout", "200ms");
@@ -93,7 +93,7 @@ class CrashTest {
     void aFirstStartThatFailsIsRetriedWithBackoffUntilTheAppComesUp() throws Exception {
         Files.createFile(dir.resolve("broken"));
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "if [ -e broken ]; then exit 1; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("broken", "exit 1"));
         s.put("launchAttempts", "1");
         try (TestDaemon d = TestDaemon.start(dir, s)) {
             TestDaemon.await("a retry scheduled", () -> d.status().restarting() != null
@@ -108,7 +108,7 @@ class CrashTest {
     @Test
     void aCrashRestartQueuedBehindADeployThatGoesLiveIsSkipped() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "if [ -e slow ]; then export DEMO_START_DELAY_MS=1500; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("slow", "export DEMO_START_DELAY_MS=1500"));
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             Files.createFile(dir.resolve("slow"));
             java.util.concurrent.CompletableFuture<HttpResponse<String>> deploy = TestDaemon.HTTP.sendAsync(

@@ -23,7 +23,7 @@ class FailedDeployTest {
     private TestDaemon start() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", "if [ -e fail-exit ]; then echo 'cannot start: on purpose' >&2; exit 1; fi; "
-                + "if [ -e unhealthy ]; then export DEMO_HEALTH_STATUS=500; fi; " + Demo.run());
+                + Demo.runWhen("unhealthy", "export DEMO_HEALTH_STATUS=500"));
         s.put("healthDeadline", "3s");
         return TestDaemon.start(dir, s).awaitLive();
     }

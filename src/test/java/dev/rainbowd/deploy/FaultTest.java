@@ -32,7 +32,7 @@ class FaultTest {
     void anotherProcessTakingThePortFirstMakesTheLaunchRetryOnAFreshPort() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         // The app binds late, so the test can take its port first: the race the launcher must survive.
-        s.put("run", "if [ -e slow-bind ]; then export DEMO_START_DELAY_MS=1000; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("slow-bind", "export DEMO_START_DELAY_MS=1000"));
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             Files.createFile(dir.resolve("slow-bind"));
             CompletableFuture<HttpResponse<String>> deploy = CompletableFuture.supplyAsync(() -> {
@@ -59,7 +59,7 @@ class FaultTest {
     @Test
     void anAppThatNeverAnswersItsHealthCheckFailsAtTheDeadlineAndLiveKeepsServing() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "if [ -e hang ]; then export DEMO_HANG_ON_HEALTH=1; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("hang", "export DEMO_HANG_ON_HEALTH=1"));
         s.put("healthTimeout", "300ms");
         s.put("healthDeadline", "2s");
         s.put("stopTimeout", "1s");

@@ -68,7 +68,7 @@ class MetricsTest {
     void countersMoveAsRequestsAndDeploysHappen() throws Exception {
         assumeTrue(parserAvailable(), "python3-prometheus-client is not installed (.ci/run installs it)");
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "if [ -e fail-exit ]; then exit 1; fi; " + Demo.run());
+        s.put("run", Demo.runWhen("fail-exit", "exit 1"));
         s.put("launchAttempts", "1");
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             HttpResponse<String> first = d.controlGet("/metrics");

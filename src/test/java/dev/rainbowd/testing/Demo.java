@@ -27,6 +27,15 @@ public final class Demo {
                 + " -cp '" + classes() + "' dev.rainbowd.demo.DemoApp";
     }
 
+    /**
+     * A {@code run} value whose app misbehaves once a marker file exists in its directory: the same
+     * config then deploys well, then badly. {@code then} is shell, e.g. {@code exit 1} or
+     * {@code export DEMO_HEALTH_STATUS=500}.
+     */
+    public static String runWhen(String marker, String then) {
+        return "if [ -e " + marker + " ]; then " + then + "; fi; " + run();
+    }
+
     /** A {@code run} value using the spec's inline form. */
     public static String run() {
         return command() + " \"$1\" \"$2\"";
