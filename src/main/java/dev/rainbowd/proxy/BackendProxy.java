@@ -118,10 +118,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
              */
             @Override
             public void fail(Throwable failure) {
-                for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                    if (t instanceof java.net.ConnectException) return;
-                }
-                super.fail(failure);
+                if (!ProxyRouter.causedBy(failure, java.net.ConnectException.class)) super.fail(failure);
             }
         };
     }

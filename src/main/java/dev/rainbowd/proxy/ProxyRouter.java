@@ -207,7 +207,8 @@ public final class ProxyRouter extends Handler.Wrapper {
         }
     }
 
-    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+    /** Whether {@code type} is anywhere in the failure's cause chain (Jetty wraps I/O failures). */
+    static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (type.isInstance(t)) return true;
         }

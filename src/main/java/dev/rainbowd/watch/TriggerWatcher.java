@@ -10,8 +10,8 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -47,7 +47,8 @@ public final class TriggerWatcher implements AutoCloseable {
     private final Optional<ReleaseLink> releaseLink;
     private final Consumer<Trigger> deploy;
     private final WatchService watcher;
-    private final Map<Path, WatchKey> keys = new HashMap<>();
+    /** The directories watched now; one removed from disk leaves this set until it is back. */
+    private final Set<Path> watched = new HashSet<>();
     private final Thread thread;
     private final int directoryCount;
     private volatile boolean closed;
@@ -84,11 +85,12 @@ public final class TriggerWatcher implements AutoCloseable {
 
     private boolean register(Path dir) {
         try {
-            keys.put(dir, dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
-                    StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE));
+            dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+            watched.add(dir);
             return true;
         } catch (IOException e) {
-            keys.remove(dir);
+            watched.remove(dir);
             return false;
         }
     }
@@ -107,7 +109,7 @@ public final class TriggerWatcher implements AutoCloseable {
         Seen burst = null; // events since the leading trigger of the current burst
         try {
             while (!closed) {
-                boolean lost = keys.size() < directoryCount;
+                boolean lost = watched.size() < directoryCount;
                 WatchKey key = burst != null ? watcher.poll(QUIET_MS, TimeUnit.MILLISECONDS)
                         : lost ? watcher.poll(LOST_POLL_MS, TimeUnit.MILLISECONDS)
                         : watcher.take(); // nothing to time: sleep until something happens
@@ -154,7 +156,7 @@ public final class TriggerWatcher implements AutoCloseable {
         }
         if (!key.reset()) {
             log.warn("watched directory {} is gone; watching for it to come back", dir);
-            keys.remove(dir);
+            watched.remove(dir);
         }
         return seen;
     }
@@ -176,7 +178,7 @@ public final class TriggerWatcher implements AutoCloseable {
     /** A directory removed and made again (a tmpfs cleaned): watch it again, and catch up. */
     private void recoverLostDirectories() {
         for (Path dir : directories()) {
-            if (keys.containsKey(dir) || !Files.isDirectory(dir) || !register(dir)) continue;
+            if (watched.contains(dir) || !Files.isDirectory(dir) || !register(dir)) continue;
             log.info("watching {} again", dir);
             Seen seen = new Seen();
             // Created in the new directory before we were watching it: that was a trigger.
