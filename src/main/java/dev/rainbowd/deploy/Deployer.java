@@ -360,9 +360,11 @@ public final class Deployer implements AutoCloseable {
     }
 
     private void drain(Generation old) {
+        // Async: the last request to finish completes the drain on the proxy's event loop, which
+        // must not go on to log and stop a process.
         old.backend().drain().copy()
                 .orTimeout(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((ok, timeout) -> {
+                .whenCompleteAsync((ok, timeout) -> {
                     if (timeout != null) {
                         int aborted = old.backend().abortInFlight();
                         log.warn("generation {} port {}: drainTimeout {} ms passed, ended {} request(s) still in flight, stopping it",
@@ -371,7 +373,7 @@ public final class Deployer implements AutoCloseable {
                         log.info("generation {} port {}: drained", old.name(), old.port());
                     }
                     stop(old);
-                });
+                }, stopper);
     }
 
     private CompletableFuture<Void> stop(Generation g) {

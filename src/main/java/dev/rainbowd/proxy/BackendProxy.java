@@ -2,13 +2,18 @@ package dev.rainbowd.proxy;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -43,6 +48,16 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         setViaHost("rainbowd"); // we send no Via, and this skips a host name lookup at start
     }
 
+    /**
+     * Nothing here blocks (the upstream exchange is asynchronous), so Jetty may run a request on
+     * the selector thread that read it instead of handing it to another thread: on a busy small
+     * machine that hand-off (an unpark and a context switch per request) was the largest cost.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
     @Override
     protected HttpURI rewriteHttpURI(Request request) {
         Backend backend = (Backend) request.getAttribute(BACKEND);
@@ -51,14 +66,29 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     /**
      * The upstream client shares the server's thread pool (Jetty's default gives it a second pool:
-     * every response then crosses pools) and uses one selector.
+     * every response then crosses pools) and uses one selector. Its connections are non-blocking
+     * too: the response listeners below only write to the client asynchronously, so the selector
+     * that read an app's response goes on to send it instead of handing it to another thread.
      */
     @Override
     protected HttpClient newHttpClient() {
-        org.eclipse.jetty.io.ClientConnector connector = new org.eclipse.jetty.io.ClientConnector();
+        ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
         if (getServer() != null) connector.setExecutor(getServer().getThreadPool());
-        return new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportDynamic(connector));
+        HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector) {
+            @Override
+            public org.eclipse.jetty.io.Connection newConnection(EndPoint endPoint, Map<String, Object> context) {
+                HttpConnectionOverHTTP connection = new HttpConnectionOverHTTP(endPoint, context) {
+                    @Override
+                    public InvocationType getInvocationType() {
+                        return InvocationType.NON_BLOCKING;
+                    }
+                };
+                connection.setInitialize(isInitializeConnections());
+                return customize(connection, context);
+            }
+        };
+        return new HttpClient(transport);
     }
 
     @Override
