@@ -2,7 +2,7 @@ package dev.rainbowd.cli;
 
 import picocli.CommandLine.Option;
 
-/** {@code --log-format text|json}: picks logback's appender (see logback.xml) before anything logs. */
+/** {@code --log-format text|json}: picks the log format (see LogSetup) before anything logs. */
 final class LogFormatting {
     enum Format { text, json }
 

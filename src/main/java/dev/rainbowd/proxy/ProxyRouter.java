@@ -22,7 +22,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * for one, then gets 503 with Retry-After.
  */
 public final class ProxyRouter extends Handler.Wrapper {
-    /** Off unless RAINBOWD_ACCESS_LOG=info (see logback.xml): one check per request when off. */
+    /** Off unless RAINBOWD_ACCESS_LOG=info (see LogSetup): one check per request when off. */
     private static final org.slf4j.Logger access = org.slf4j.LoggerFactory.getLogger("access");
     /** Safe to send twice (RFC 9110 9.2.2), when they carry no body we would have consumed. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");

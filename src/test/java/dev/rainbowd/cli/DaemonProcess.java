@@ -70,6 +70,12 @@ final class DaemonProcess implements AutoCloseable {
     /** The same, with extra environment variables for the daemon. */
     static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, String... args)
             throws IOException {
+        return start(config, logDir, env, List.of(), args);
+    }
+
+    /** The same, with extra JVM options too (as in RAINBOWD_JAVA_OPTS). */
+    static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, List<String> jvmOptions,
+            String... args) throws IOException {
         int proxyPort = 0;
         int controlPort = 0;
         try {
@@ -83,8 +89,9 @@ final class DaemonProcess implements AutoCloseable {
         Path out = Files.createTempFile(logDir, "daemon-", ".out");
         Path err = Files.createTempFile(logDir, "daemon-", ".err");
         List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
-                "-cp", classpath(), Main.class.getName()));
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classpath(), Main.class.getName()));
         cmd.addAll(List.of(args));
         cmd.add("-c");
         cmd.add(config.toString());

@@ -48,6 +48,59 @@ class LoggingTest {
         }
     }
 
+    @Test
+    void textLinesByDefaultAndTheLevelFromTheEnvironment() throws Exception {
+        Path config = TestDaemon.writeConfig(dir, TestDaemon.defaults());
+        DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"), Map.of(), "run");
+        try {
+            d.awaitLive(Duration.ofSeconds(30));
+            TestDaemon.await("the cutover line", () -> stdout(d).contains("cutover"), Duration.ofSeconds(10));
+            String line = stdout(d).lines().filter(l -> l.contains("cutover")).findFirst().orElseThrow();
+            assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) INFO  Deployer   "
+                    + "deploy #1: cutover to generation 1 red port \\d+ pid \\d+"), line);
+        } finally {
+            d.close();
+        }
+
+        DaemonProcess quiet = DaemonProcess.start(config, dir.resolve("logs"), Map.of("RAINBOWD_LOG_LEVEL", "warn"), "run");
+        try {
+            quiet.awaitLive(Duration.ofSeconds(30));
+            quiet.process().destroy();
+            assertEquals(0, quiet.awaitExit(Duration.ofSeconds(30)));
+            assertTrue(stdout(quiet).lines().noneMatch(l -> l.contains(" INFO ")), stdout(quiet));
+        } finally {
+            quiet.close();
+        }
+    }
+
+    /** logback's own way to take a config file still works: ours steps aside. */
+    @Test
+    void aLogbackConfigOfYourOwnReplacesTheBuiltInOne() throws Exception {
+        Path log = dir.resolve("custom.log");
+        Path xml = dir.resolve("logback.xml");
+        java.nio.file.Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
+                + "<file>" + log + "</file><encoder><pattern>CUSTOM %logger{0} %msg%n</pattern></encoder></appender>"
+                + "<root level=\"INFO\"><appender-ref ref=\"F\"/></root></configuration>");
+        Path config = TestDaemon.writeConfig(dir, TestDaemon.defaults());
+        DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"), Map.of(),
+                List.of("-Dlogback.configurationFile=" + xml), "run");
+        try {
+            d.awaitLive(Duration.ofSeconds(30));
+            TestDaemon.await("the cutover line in " + log, () -> read(log).contains("CUSTOM Deployer deploy #1: cutover"), Duration.ofSeconds(10));
+            assertTrue(stdout(d).lines().noneMatch(l -> l.contains("cutover")), "our console appender too: " + stdout(d));
+        } finally {
+            d.close();
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     private static String stdout(DaemonProcess d) {
         try {
             return d.stdout();
