@@ -6,6 +6,7 @@ import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -53,6 +55,9 @@ public final class HealthProbe implements AutoCloseable {
                 .followSslRedirects(false)
                 .cache(null)
                 .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
+                // Plain HTTP to 127.0.0.1 only: without a TLS spec OkHttp never builds an SSL context,
+                // which loaded ~500 classes and parsed the JDK's CA certificates (memory: issue 6).
+                .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
                 .build();
     }
 

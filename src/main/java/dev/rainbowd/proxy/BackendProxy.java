@@ -17,6 +17,7 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * Jetty's reverse proxy, sending each request to the backend {@link ProxyRouter} chose for it.
@@ -66,15 +67,25 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     /**
      * The upstream client shares the server's thread pool (Jetty's default gives it a second pool:
-     * every response then crosses pools) and uses one selector. Its connections are non-blocking
+     * every response then crosses pools), scheduler and buffers, and uses one selector. Its connections are non-blocking
      * too: the response listeners below only write to the client asynchronously, so the selector
      * that read an app's response goes on to send it instead of handing it to another thread.
      */
     @Override
     protected HttpClient newHttpClient() {
-        ClientConnector connector = new ClientConnector();
+        ClientConnector connector = new ClientConnector() {
+            /** Apps are plain HTTP on 127.0.0.1: no TLS context (it loaded ~500 classes and the CA certificates). */
+            @Override
+            protected SslContextFactory.Client newSslContextFactory() {
+                return null;
+            }
+        };
         connector.setSelectors(1);
-        if (getServer() != null) connector.setExecutor(getServer().getThreadPool());
+        if (getServer() != null) {
+            connector.setExecutor(getServer().getThreadPool());
+            connector.setScheduler(getServer().getScheduler());
+            connector.setByteBufferPool(getServer().getByteBufferPool()); // one pool of buffers, not two
+        }
         HttpClientTransportOverHTTP transport = new HttpClientTransportOverHTTP(connector) {
             @Override
             public org.eclipse.jetty.io.Connection newConnection(EndPoint endPoint, Map<String, Object> context) {
