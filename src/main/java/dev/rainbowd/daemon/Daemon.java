@@ -11,6 +11,7 @@ import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.ProxyRouter;
+import dev.rainbowd.proxy.ProxyThreadPool;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.watch.TriggerWatcher;
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class Daemon implements AutoCloseable {
         this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic,
                 store);
 
-        QueuedThreadPool threads = new QueuedThreadPool();
+        QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("rainbowd");
         server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();

@@ -72,6 +72,30 @@ class ProxyTest {
         }
     }
 
+    /** Pipelined requests are answered in order (each resumes the connection on the thread that completed the one before). */
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n" + "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /slow?ms=10 HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            for (String expected : new String[] {"slept 200 ms", "Hello from generation 1", "slept 10 ms"}) {
+                assertEquals("HTTP/1.1 200 OK", in.readLine());
+                int length = -1;
+                for (String line; !(line = in.readLine()).isEmpty(); ) {
+                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                }
+                char[] body = new char[length];
+                for (int n = 0; n < length; ) n += in.read(body, n, length - n);
+                assertTrue(new String(body).startsWith(expected), new String(body));
+            }
+        }
+    }
+
     @Test
     void streamingResponsesArePassedOnAsTheyArrive() throws Exception {
         try (TestDaemon d = TestDaemon.start(dir).awaitLive();

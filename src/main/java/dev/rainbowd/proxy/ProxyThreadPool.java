@@ -1,0 +1,26 @@
+package dev.rainbowd.proxy;
+
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.thread.Invocable;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Jetty's thread pool, less one hand-off per proxied request.
+ *
+ * <p>A proxied response completes on the upstream client's selector thread, not on the thread that
+ * read the request; Jetty then resumes the client connection (reset, look for the next request)
+ * by dispatching it to the pool: an unpark and a context switch for every request, the largest
+ * single cost in a profile under load (futex wake/wait ~10% of the daemon's CPU). With a
+ * non-blocking handler chain (see {@link BackendProxy#getInvocationType()}) that resumption cannot
+ * block, so it runs on the completing thread instead, as an event loop would.
+ */
+public final class ProxyThreadPool extends QueuedThreadPool {
+    @Override
+    public void execute(Runnable job) {
+        if (job instanceof HttpConnection c && Invocable.getInvocationType(c) == Invocable.InvocationType.NON_BLOCKING && isRunning()) {
+            c.run();
+            return;
+        }
+        super.execute(job);
+    }
+}
