@@ -9,7 +9,6 @@ import java.util.random.RandomGenerator;
  * never fall into lockstep yet never wait much less than intended. Not thread-safe.
  */
 public final class Backoff {
-    private final long initialNanos;
     private final long maxNanos;
     private final RandomGenerator random;
     private long nominalNanos;
@@ -17,10 +16,9 @@ public final class Backoff {
     public Backoff(Duration initial, Duration max, RandomGenerator random) {
         if (initial.isNegative() || initial.isZero()) throw new IllegalArgumentException("initial must be > 0: " + initial);
         if (max.compareTo(initial) < 0) throw new IllegalArgumentException("max " + max + " < initial " + initial);
-        this.initialNanos = initial.toNanos();
         this.maxNanos = max.toNanos();
         this.random = random;
-        this.nominalNanos = initialNanos;
+        this.nominalNanos = initial.toNanos();
     }
 
     public Duration next() {
@@ -28,9 +26,5 @@ public final class Backoff {
         nominalNanos = nominal > maxNanos / 2 ? maxNanos : nominal * 2;
         long half = nominal / 2;
         return Duration.ofNanos(half + random.nextLong(nominal - half + 1));
-    }
-
-    public void reset() {
-        nominalNanos = initialNanos;
     }
 }

@@ -32,15 +32,6 @@ class BackoffTest {
     }
 
     @Test
-    void resetStartsAgainAtInitial() {
-        Backoff backoff = new Backoff(INITIAL, MAX, new SplittableRandom(1));
-        for (int i = 0; i < 10; i++) backoff.next();
-        backoff.reset();
-        assertWithin(backoff.next(), INITIAL);
-        assertWithin(backoff.next(), INITIAL.multipliedBy(2));
-    }
-
-    @Test
     void sameSeedSameDelays() {
         Backoff a = new Backoff(INITIAL, MAX, new SplittableRandom(5));
         Backoff b = new Backoff(INITIAL, MAX, new SplittableRandom(5));
