@@ -51,8 +51,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     /**
      * Nothing here blocks (the upstream exchange is asynchronous), so Jetty may run a request on
-     * the selector thread that read it instead of handing it to another thread: on a busy small
-     * machine that hand-off (an unpark and a context switch per request) was the largest cost.
+     * the selector thread that read it instead of handing it to another thread (an unpark and a
+     * context switch per request). {@link ProxyThreadPool} relies on this.
      */
     @Override
     public InvocationType getInvocationType() {
@@ -67,9 +67,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     /**
      * The upstream client shares the server's thread pool (Jetty's default gives it a second pool:
-     * every response then crosses pools), scheduler and buffers, and uses one selector. Its connections are non-blocking
-     * too: the response listeners below only write to the client asynchronously, so the selector
-     * that read an app's response goes on to send it instead of handing it to another thread.
+     * every response then crosses pools), scheduler and buffers, and uses one selector. Its
+     * connections are non-blocking too: the response listeners below only write to the client
+     * asynchronously, so the selector that read an app's response goes on to send it instead of
+     * handing it to another thread.
      */
     @Override
     protected HttpClient newHttpClient() {
