@@ -226,8 +226,9 @@ public final class Deployer implements AutoCloseable {
         } else {
             log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
         }
-        p.result.complete(result);
+        // Listener first: whoever waits on the result (redeploy?wait=true) may read /metrics next.
         listener.deployed(result);
+        p.result.complete(result);
     }
 
     private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
