@@ -24,6 +24,7 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  * Responses are streamed as they arrive (chunked, SSE), never buffered.
  */
 final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendProxy.class);
     static final String BACKEND = Backend.class.getName();
     /** Set when reading the client's request body failed (a malformed chunk): the client's fault, not the app's. */
     private static final String CLIENT_BODY_FAILED = BackendProxy.class.getName() + ".clientBodyFailed";
@@ -67,7 +68,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     /**
      * The upstream client shares the server's thread pool (Jetty's default gives it a second pool:
-     * every response then crosses pools), scheduler and buffers, and uses one selector. Its
+     * every response then crosses pools), scheduler and buffers. Its
      * connections are non-blocking too: the response listeners below only write to the client
      * asynchronously, so the selector that read an app's response goes on to send it instead of
      * handing it to another thread.
@@ -81,7 +82,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 return null;
             }
         };
-        connector.setSelectors(1);
+        connector.setSelectors(Runtime.getRuntime().availableProcessors()); // one event loop per core, as the server's
         if (getServer() != null) {
             connector.setExecutor(getServer().getThreadPool());
             connector.setScheduler(getServer().getScheduler());
@@ -134,6 +135,12 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             Response proxyToClientResponse, Callback proxyToClientCallback, Throwable failure) {
         boolean nothingAnswered = !proxyToClientResponse.isCommitted()
                 && (serverToProxyResponse == null || serverToProxyResponse.getStatus() <= 0);
+        // Which failure it was (refused, reset, closed, timeout) decides replay or 502/504: at debug level, say.
+        if (log.isDebugEnabled()) {
+            log.debug("{} {} to {} failed ({}): {}", clientToProxyRequest.getMethod(),
+                    clientToProxyRequest.getHttpURI().getPathQuery(), clientToProxyRequest.getAttribute(BACKEND),
+                    nothingAnswered ? "nothing answered yet" : "answer under way", failure.toString());
+        }
         if (clientToProxyRequest.getAttribute(CLIENT_BODY_FAILED) != null && !proxyToClientResponse.isCommitted()) {
             Response.writeError(clientToProxyRequest, proxyToClientResponse, proxyToClientCallback, HttpStatus.BAD_REQUEST_400);
             return;
