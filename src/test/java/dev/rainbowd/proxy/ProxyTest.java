@@ -61,13 +61,8 @@ class ProxyTest {
                 out.write(("GET /headers HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + "\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                int length = -1;
-                for (String line; !(line = in.readLine()).isEmpty(); ) {
-                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
-                }
-                char[] body = new char[length];
-                for (int n = 0; n < length; ) n += in.read(body, n, length - n);
-                assertTrue(new String(body).contains("authorization: " + token), new String(body));
+                String body = headAndBody(in);
+                assertTrue(body.contains("authorization: " + token), body);
             }
         }
     }
@@ -85,13 +80,8 @@ class ProxyTest {
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
             for (String expected : new String[] {"slept 200 ms", "Hello from generation 1", "slept 10 ms"}) {
                 assertEquals("HTTP/1.1 200 OK", in.readLine());
-                int length = -1;
-                for (String line; !(line = in.readLine()).isEmpty(); ) {
-                    if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
-                }
-                char[] body = new char[length];
-                for (int n = 0; n < length; ) n += in.read(body, n, length - n);
-                assertTrue(new String(body).startsWith(expected), new String(body));
+                String body = headAndBody(in);
+                assertTrue(body.startsWith(expected), body);
             }
         }
     }
@@ -179,5 +169,16 @@ class ProxyTest {
             TestDaemon.await("the old generation stopped after its last request",
                     () -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15));
         }
+    }
+
+    /** Reads the rest of a response head and its Content-Length body from a kept-alive connection; returns the body. */
+    private static String headAndBody(BufferedReader in) throws java.io.IOException {
+        int length = -1;
+        for (String line; !(line = in.readLine()).isEmpty(); ) {
+            if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+        }
+        char[] body = new char[length];
+        for (int n = 0; n < length; ) n += in.read(body, n, length - n);
+        return new String(body);
     }
 }
