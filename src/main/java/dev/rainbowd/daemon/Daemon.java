@@ -41,7 +41,6 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** Client and upstream connections idle this long are closed (nginx: keepalive_timeout 75s). */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
-    private static final int EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
 
     private final Config config;
     private final Server server;
@@ -70,9 +69,7 @@ public final class Daemon implements AutoCloseable {
         // Jetty reuses a header seen earlier on the same connection when a new value matches it
         // ignoring case: "Bearer abC" would reach the app (or the token check) as "Bearer abc".
         http.setHeaderCacheCaseSensitive(true);
-        // The proxy's selectors do all of its work (see ProxyThreadPool): one per core, as nginx has
-        // a worker per core. Jetty's default (cores / 2) made 2 cores serve at 0.8x the req/s.
-        proxyConnector = connector("proxy", config.host(), config.port(), http, EVENT_LOOPS);
+        proxyConnector = connector("proxy", config.host(), config.port(), http, ProxyThreadPool.EVENT_LOOPS);
         controlConnector = connector("control", config.controlHost(), config.controlPort(), http, 1);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);

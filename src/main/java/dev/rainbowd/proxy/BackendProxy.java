@@ -82,7 +82,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 return null;
             }
         };
-        connector.setSelectors(Runtime.getRuntime().availableProcessors()); // one event loop per core, as the server's
+        connector.setSelectors(ProxyThreadPool.EVENT_LOOPS);
         if (getServer() != null) {
             connector.setExecutor(getServer().getThreadPool());
             connector.setScheduler(getServer().getScheduler());
