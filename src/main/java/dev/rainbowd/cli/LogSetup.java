@@ -28,11 +28,10 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     @Override
     public ExecutionStatus configure(LoggerContext context) {
         if (System.getProperty("logback.configurationFile") != null) return ExecutionStatus.INVOKE_NEXT_IF_ANY;
-        NopStatusListener quiet = new NopStatusListener(); // logback's own chatter stays out of our log
-        context.getStatusManager().add(quiet);
+        context.getStatusManager().add(new NopStatusListener()); // logback's own chatter stays out of our log
 
         Encoder<ILoggingEvent> encoder = "JSON".equalsIgnoreCase(setting("RAINBOWD_LOG_FORMAT", "TEXT"))
-                ? json() : text(context);
+                ? json() : text();
         encoder.setContext(context);
         encoder.start();
         ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
@@ -50,9 +49,8 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
-    private static Encoder<ILoggingEvent> text(LoggerContext context) {
+    private static Encoder<ILoggingEvent> text() {
         PatternLayoutEncoder e = new PatternLayoutEncoder();
-        e.setContext(context); // the pattern is parsed with the context at hand
         e.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %-10logger{0} %msg%n");
         return e;
     }
