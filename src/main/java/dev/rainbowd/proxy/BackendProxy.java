@@ -108,6 +108,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     protected void configureHttpClient(HttpClient client) {
         super.configureHttpClient(client);
         client.setUserAgentField(null); // the client's own User-Agent is copied; don't add a second one
+        client.setDefaultRequestContentType(null); // nor a Content-Type the client did not send
         // Pooled connections idle briefly; an exchange may be silent for up to idleTimeout (see below).
         client.setIdleTimeout(POOL_IDLE_MS);
         client.setConnectTimeout(5_000);

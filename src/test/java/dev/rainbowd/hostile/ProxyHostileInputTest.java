@@ -274,6 +274,30 @@ class ProxyHostileInputTest {
         assertEquals("hello world", new String(got.get(0).body()));
     }
 
+    /**
+     * A body without Content-Type reaches the app without one: Jetty's client adds
+     * "application/octet-stream" to a request with content unless told not to, and an app may
+     * treat the two differently (form parsing, content negotiation).
+     */
+    @Test
+    void aBodyWithoutContentTypeGetsNoneAdded() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                + "Connection: close\r\n\r\nhi");
+        assertEquals(200, r.status(), r.toString());
+        List<RecordingBackend.Req> got = app.requests();
+        assertEquals(1, got.size(), got.toString());
+        assertFalse(got.get(0).has("Content-Type"), "Content-Type reached the app: " + got.get(0).headerLines());
+        assertEquals("hi", new String(got.get(0).body()));
+    }
+
+    @Test
+    void aContentTypeIsForwardedAsSent() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                + "Content-Length: 2\r\nConnection: close\r\n\r\nhi");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("text/plain; charset=utf-8", app.requests().get(0).header("Content-Type"));
+    }
+
     // ---- hop-by-hop headers -----------------------------------------------------------------
 
     @Test
