@@ -187,6 +187,21 @@ class LauncherTest {
     }
 
     @Test
+    void aJarInADirectoryWithASpaceRunsAndGetsItsArchive() throws Exception {
+        // A checkout in "~/My Projects": the archive goes next to the jar, so its path has a space.
+        Path spaced = Files.createDirectories(dir.resolve("my app"));
+        jar = Files.move(jar, spaced.resolve("rainbowd.jar"));
+
+        Launch first = launch(Map.of(), "run");
+        Path jsa = Path.of(first.flag("-XX:ArchiveClassesAtExit=").orElseThrow(() -> new AssertionError(first.toString())));
+        assertEquals(spaced, jsa.getParent(), "one flag, the whole path: " + first);
+        assertEquals(List.of(jsa), archives(spaced));
+
+        Launch second = launch(Map.of(), "run");
+        assertEquals(List.of(jsa.toRealPath()), second.mapped(spaced), "mapped: " + second);
+    }
+
+    @Test
     void theDaemonStoppedBySigtermWritesTheArchive() throws Exception {
         // How systemd stops it. Java's exit on SIGTERM is 128 + 15.
         Process p = start(Map.of("RAINBOWD_CDS_DIR", cds.toString()), "run", "--wait");
