@@ -250,6 +250,22 @@ class LauncherTest {
     }
 
     @Test
+    void helpAndVersionAreNotTheDaemonAndLeaveTheArchiveToIt() throws Exception {
+        // Were they the daemon, the archive of a help run (~1.3 MB with the real jar, against ~15 MB
+        // for a daemon's) is what every later daemon run would map, until the jar changes.
+        Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString());
+        for (List<String> args : List.of(List.of("--version"), List.of("-h"), List.of("run", "--help"),
+                List.of("-c", "conf.yaml", "-V"))) {
+            Launch r = launch(env, args.toArray(String[]::new));
+            assertEquals(args, r.args());
+            assertEquals(CLIENT_FLAGS, r.jvm(), "client flags for " + args + ": " + r);
+            assertEquals(List.of(), archives(cds), "no archive from " + args);
+        }
+        Launch daemon = launch(env, "run");
+        assertTrue(daemon.flag("-XX:ArchiveClassesAtExit=").isPresent(), "the daemon writes the archive: " + daemon);
+    }
+
+    @Test
     void javaOptsReplaceTheDefaults() throws Exception {
         Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString(), "RAINBOWD_JAVA_OPTS", "-Xmx77m  -Dlauncher.test=yes");
 
