@@ -294,6 +294,17 @@ class LauncherTest {
         assertEquals(List.of(second), archives(cds), "the other binary's archive is replaced");
     }
 
+    @Test
+    void aJavaThatIsNotThereIsNamedForTheDaemonAsForAClient() throws Exception {
+        String missing = dir.resolve("no-jdk/bin/java").toString();
+        Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString(), "JAVA", missing);
+        for (String subcommand : List.of("status", "run")) {
+            Launch r = finish(start(env, subcommand));
+            assertEquals(127, r.code(), subcommand + ", like a shell's command not found: " + r);
+            assertTrue(r.err().contains(missing), subcommand + " says what is missing: " + r);
+        }
+    }
+
     // ---- helpers
 
     /** What one launch printed ({@link LauncherProbe}'s lines) and its exit code. */
