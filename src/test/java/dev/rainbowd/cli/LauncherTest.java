@@ -295,6 +295,26 @@ class LauncherTest {
     }
 
     @Test
+    void aJdkUpdatedInPlaceGetsANewArchive() throws Exception {
+        // apt upgrade puts the new JDK build at the same path, with the new build's mtime. The JVM
+        // ignores, silently, an archive another build wrote: were the name the same, no new one would
+        // ever be written (until the jar changed).
+        Path java = javaWrapper(dir.resolve("jdk/bin/java"));
+        Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString(), "JAVA", java.toString());
+        Launch before = launch(env, "run");
+        Path old = Path.of(before.flag("-XX:ArchiveClassesAtExit=").orElseThrow(() -> new AssertionError(before.toString())));
+
+        javaWrapper(java); // the update: the same path, a new file
+        Files.setLastModifiedTime(java, FileTime.fromMillis(Files.getLastModifiedTime(java).toMillis() + 86_400_000));
+        Launch after = launch(env, "run");
+
+        assertEquals(Optional.empty(), after.flag("-XX:SharedArchiveFile="), "the old build's archive is not mapped: " + after);
+        Path fresh = Path.of(after.flag("-XX:ArchiveClassesAtExit=").orElseThrow(() -> new AssertionError(after.toString())));
+        assertKeyedTo(jar, fresh);
+        assertEquals(List.of(fresh), archives(cds), "the old build's archive is replaced: not " + old);
+    }
+
+    @Test
     void aJavaThatIsNotThereIsNamedForTheDaemonAsForAClient() throws Exception {
         String missing = dir.resolve("no-jdk/bin/java").toString();
         Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString(), "JAVA", missing);
@@ -393,7 +413,7 @@ class LauncherTest {
         }
     }
 
-    /** The launcher's naming: {@code rainbowd-<jar size>-<jar mtime, s>-<cksum of the java path>.jsa}. */
+    /** The launcher's naming: {@code rainbowd-<jar size>-<jar mtime, s>-<cksum of the java binary>.jsa}. */
     private static void assertKeyedTo(Path jar, Path jsa) throws IOException {
         String prefix = "rainbowd-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).to(TimeUnit.SECONDS) + "-";
         assertTrue(Pattern.matches(Pattern.quote(prefix) + "[0-9]+\\.jsa", jsa.getFileName().toString()),
