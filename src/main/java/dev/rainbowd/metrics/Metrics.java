@@ -49,6 +49,9 @@ public final class Metrics implements Deployer.Listener {
         CounterWithCallback.builder().name("rainbowd_unavailable_total")
                 .help("Requests answered 503 because no generation went live within queueTimeout")
                 .callback(cb -> cb.call(router.unavailableCount())).register(registry);
+        CounterWithCallback.builder().name("rainbowd_hung_up_while_waiting_total")
+                .help("Requests dropped, never sent to the app, because their client hung up while they waited for a live generation")
+                .callback(cb -> cb.call(router.hungUpCount())).register(registry);
         GaugeWithCallback.builder().name("rainbowd_in_flight")
                 .help("Requests in flight, by generation")
                 .labelNames("generation")

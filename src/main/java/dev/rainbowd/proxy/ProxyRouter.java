@@ -30,6 +30,7 @@ public final class ProxyRouter extends Handler.Wrapper {
     private final TrafficSwitch traffic;
     private final Duration queueTimeout;
     private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder hungUp = new java.util.concurrent.atomic.LongAdder();
 
     public ProxyRouter(TrafficSwitch traffic, Duration queueTimeout, Duration idleTimeout) {
         super(new BackendProxy(idleTimeout));
@@ -192,10 +193,24 @@ public final class ProxyRouter extends Handler.Wrapper {
                 }
                 // Not on the thread that made the cutover: that is the deployer's.
                 try {
-                    request.getComponents().getExecutor().execute(() -> route(refused));
+                    request.getComponents().getExecutor().execute(this::resume);
                 } catch (RuntimeException e) { // the pool is stopping: answer rather than strand the client
                     unavailable();
                 }
+            }
+
+            /**
+             * A client may give up while its request waits (its own timeout, a user's Ctrl-C); its
+             * request must not run at the app for nobody (a POST, retried by the client, would run
+             * twice). nginx drops such requests too ("client closed connection", 499).
+             */
+            private void resume() {
+                if (ClientHangUp.seen(request)) {
+                    hungUp.increment();
+                    failed(new org.eclipse.jetty.io.EofException("the client closed its connection while its request waited"));
+                    return;
+                }
+                route(refused);
             }
 
             void expire() {
@@ -213,6 +228,11 @@ public final class ProxyRouter extends Handler.Wrapper {
             if (type.isInstance(t)) return true;
         }
         return false;
+    }
+
+    /** Requests dropped because their client hung up while they waited for a live generation. */
+    public long hungUpCount() {
+        return hungUp.sum();
     }
 
     /** Requests answered 503 because no generation went live in time. */

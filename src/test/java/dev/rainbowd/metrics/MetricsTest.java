@@ -98,6 +98,8 @@ class MetricsTest {
             assertEquals(3.0, after.get("rainbowd_deploy_duration_seconds_count{}"));
             assertTrue(after.get("rainbowd_last_deploy_duration_seconds{}") > 0);
             assertTrue(after.get("rainbowd_health_probes_total{}") > before.get("rainbowd_health_probes_total{}"));
+            assertEquals(0.0, after.get("rainbowd_unavailable_total{}"));
+            assertEquals(0.0, after.get("rainbowd_hung_up_while_waiting_total{}")); // ParkedClientTest makes it count
         }
     }
 }
