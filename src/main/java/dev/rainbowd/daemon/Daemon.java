@@ -26,6 +26,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -63,14 +64,11 @@ public final class Daemon implements AutoCloseable {
         QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("rainbowd");
         server = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendDateHeader(false); // the app's own Date header is passed through
-        // Jetty reuses a header seen earlier on the same connection when a new value matches it
-        // ignoring case: "Bearer abC" would reach the app (or the token check) as "Bearer abc".
-        http.setHeaderCacheCaseSensitive(true);
-        proxyConnector = connector("proxy", config.host(), config.port(), http, ProxyThreadPool.EVENT_LOOPS);
-        controlConnector = connector("control", config.controlHost(), config.controlPort(), http, 1);
+        HttpConfiguration proxyHttp = ProxyRouter.httpConfiguration();
+        HttpConfiguration controlHttp = new HttpConfiguration(proxyHttp);
+        controlHttp.setUriCompliance(UriCompliance.DEFAULT); // the control API reads its own paths: strict
+        proxyConnector = connector("proxy", config.host(), config.port(), proxyHttp, ProxyThreadPool.EVENT_LOOPS);
+        controlConnector = connector("control", config.controlHost(), config.controlPort(), controlHttp, 1);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
 

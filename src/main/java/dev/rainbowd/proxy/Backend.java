@@ -21,6 +21,8 @@ public final class Backend {
 
     private final int generation;
     private final int port;
+    /** Where requests to it go: built once, not per request. */
+    private final java.net.URI origin;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     /** Responses by status class (index 1..5), and exchanges that ended without one (client gone, aborted). */
@@ -34,10 +36,13 @@ public final class Backend {
     public Backend(int generation, int port) {
         this.generation = generation;
         this.port = port;
+        this.origin = java.net.URI.create("http://127.0.0.1:" + port);
     }
 
     public int generation() { return generation; }
     public int port() { return port; }
+
+    java.net.URI origin() { return origin; }
 
     /** Requests currently forwarded to this backend and not yet completed. */
     public int inFlight() {

@@ -60,10 +60,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         return InvocationType.NON_BLOCKING;
     }
 
+    /** Not used to build the upstream request (see {@link #newProxyToServerRequest}); non-null means "proxy it". */
     @Override
     protected HttpURI rewriteHttpURI(Request request) {
-        Backend backend = (Backend) request.getAttribute(BACKEND);
-        return HttpURI.build(request.getHttpURI()).scheme("http").host("127.0.0.1").port(backend.port());
+        return request.getHttpURI();
     }
 
     /**
@@ -118,9 +118,13 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         client.setMaxRequestsQueuedPerDestination(8192);
     }
 
+    /** To the app this request was routed to, with the client's request-target as sent (see {@link UpstreamRequest}). */
     @Override
-    protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI uri) {
-        return super.newProxyToServerRequest(request, uri).idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI ignored) {
+        Backend backend = (Backend) request.getAttribute(BACKEND);
+        return new UpstreamRequest(getHttpClient(), backend.origin(), request.getHttpURI().getPathQuery())
+                .method(request.getMethod())
+                .idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

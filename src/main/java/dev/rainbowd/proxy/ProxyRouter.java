@@ -38,6 +38,27 @@ public final class ProxyRouter extends Handler.Wrapper {
         this.queueTimeout = queueTimeout;
     }
 
+    /**
+     * The HTTP settings of the proxy's connector: it passes requests on as the client sent them
+     * and adds nothing of its own.
+     */
+    public static org.eclipse.jetty.server.HttpConfiguration httpConfiguration() {
+        org.eclipse.jetty.server.HttpConfiguration http = new org.eclipse.jetty.server.HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(false); // the app's own Date header is passed through
+        // Jetty reuses a header seen earlier on the same connection when a new value matches it
+        // ignoring case: "Bearer abC" would reach the app (or the token check) as "Bearer abc".
+        http.setHeaderCacheCaseSensitive(true);
+        // Request-targets Jetty's default (strict RFC 3986) refuses with 400, yet clients send and
+        // apps serve: an encoded slash in an id (/projects/group%2Fapp, as GitLab's API has it), a
+        // "|" or "^" in a path (browsers do not escape them), "//", a ";param". rainbowd does not
+        // route on paths, so it has no rule to be fooled by an ambiguous one; the app gets the
+        // target as sent (see UpstreamRequest) and judges it, as behind nginx. Spaces, control
+        // bytes and malformed request lines are still refused by the parser.
+        http.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
+        return http;
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         if (HttpMethod.CONNECT.is(request.getMethod())) {

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -31,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What a hostile or broken client, and a broken app, can do to the proxy. The proxy runs standalone
@@ -48,12 +48,7 @@ class ProxyHostileInputTest {
         app = new RecordingBackend();
         TrafficSwitch traffic = new TrafficSwitch();
         server = new Server();
-        // As Daemon wires its connectors.
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendDateHeader(false);
-        http.setHeaderCacheCaseSensitive(true);
-        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
         connector.setHost("127.0.0.1");
         connector.setIdleTimeout(60_000);
         server.addConnector(connector);
@@ -296,6 +291,40 @@ class ProxyHostileInputTest {
                 + "Content-Length: 2\r\nConnection: close\r\n\r\nhi");
         assertEquals(200, r.status(), r.toString());
         assertEquals("text/plain; charset=utf-8", app.requests().get(0).header("Content-Type"));
+    }
+
+    // ---- request-targets ---------------------------------------------------------------------
+
+    /**
+     * Targets that strict RFC 3986 refuses but clients send and apps serve reach the app byte for
+     * byte: browsers leave "|" and "^" unescaped, APIs put encoded slashes in ids. A 400 or a 500
+     * from the proxy would break an app that works when reached directly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/q?x=a|b", "/q?a=%zz&b=%", "/a|b", "/a^b", "/projects/group%2Fapp", "/a//b",
+            "/a/%2e%2e/b", "/a;v=1/b", "/a/../b", "/q?v=%E2%9C%93&s=a+b", "/%7Bx%7D?{y}", "/a%25b", "/a?", "/?"})
+    void anOddButRealTargetReachesTheAppAsSent(String target) throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        List<RecordingBackend.Req> got = app.requests();
+        assertEquals(1, got.size(), got.toString());
+        assertEquals(target, got.get(0).target());
+    }
+
+    /** A broken %-escape in the path cannot be decoded by anyone: 400, as nginx answers too. In a query it is the app's. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/a%zz", "/a%", "/a%2"})
+    void aBrokenEscapeInThePathIsRefused(String target) throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(400, r.status(), r.toString());
+        assertNothingReachedTheApp();
+    }
+
+    @Test
+    void anAsteriskTargetReachesTheAppAsSent() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("OPTIONS * HTTP/1.1", app.requests().get(0).requestLine());
     }
 
     // ---- hop-by-hop headers -----------------------------------------------------------------

@@ -49,6 +49,24 @@ class ProxyTest {
         }
     }
 
+    /**
+     * Through the daemon's own connector, an encoded slash in a path is the app's to judge: the
+     * demo app's 404, where the proxy answered 400 (ProxyHostileInputTest has the other targets;
+     * the demo app, on the JDK's HttpServer, refuses a "|" itself).
+     */
+    @Test
+    void anEncodedSlashReachesTheApp() throws Exception {
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            out.write("GET /projects/group%2Fapp HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("not found\n", headAndBody(in), "the app's 404, not the proxy's 400");
+        }
+    }
+
     /** Jetty's header cache once turned the second value into the first on a kept-alive connection. */
     @Test
     void headerValuesThatDifferOnlyInCaseReachTheAppAsSent() throws Exception {
