@@ -320,6 +320,16 @@ class ProxyHostileInputTest {
         assertNothingReachedTheApp();
     }
 
+    /** Without a Host header (HTTP/1.0), Jetty's client names the app's address instead. */
+    @Test
+    void anOddTargetWithoutAHostHeaderReachesTheAppAsSent() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /q?x=a|b HTTP/1.0\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        RecordingBackend.Req q = app.requests().get(0);
+        assertEquals("/q?x=a|b", q.target());
+        assertEquals("127.0.0.1:" + app.port(), q.header("Host"));
+    }
+
     @Test
     void anAsteriskTargetReachesTheAppAsSent() throws Exception {
         Raw.Resp r = Raw.exchange(port(), "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
