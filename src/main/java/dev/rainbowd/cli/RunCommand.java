@@ -5,7 +5,10 @@ import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.daemon.Daemon;
 import dev.rainbowd.daemon.Signals;
 import dev.rainbowd.deploy.Trigger;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,6 +58,7 @@ final class RunCommand implements Callable<Integer> {
             return ExitCodes.FAILED;
         }
         running.set(daemon);
+        markStarted();
         // Any other way out of the JVM still stops the generations: no backend outlives us.
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "shutdown-hook"));
         try {
@@ -64,5 +68,19 @@ final class RunCommand implements Callable<Integer> {
         }
         daemon.close();
         return ExitCodes.OK;
+    }
+
+    /**
+     * Tells the launcher this run started: it maps only the AppCDS archive of a run that did (the
+     * JVM writes one at any exit, and one from a run that failed at start-up holds few classes).
+     */
+    private static void markStarted() {
+        String marker = System.getProperty("rainbowd.cdsMarker");
+        if (marker == null) return;
+        try {
+            Files.writeString(Path.of(marker), "");
+        } catch (IOException | RuntimeException e) { // then the archive is written again next time: no harm
+            org.slf4j.LoggerFactory.getLogger(RunCommand.class).debug("cannot mark the AppCDS archive {}: {}", marker, e.toString());
+        }
     }
 }

@@ -380,6 +380,27 @@ class DaemonProcessTest {
         }
     }
 
+    /** The launcher maps only the AppCDS archive of a run that started: a run that started marks it, one that failed does not. */
+    @Test
+    void aRunThatStartedMarksTheArchiveAndOneThatFailedDoesNot() throws Exception {
+        Path marker = dir.resolve("rainbowd-test.jsa.ok");
+        Map<String, String> bad = TestDaemon.defaults();
+        bad.put("helthCheckPath", "/health");
+        DaemonProcess failed = DaemonProcess.start(config(bad), dir.resolve("logs"), Map.of(),
+                List.of("-Drainbowd.cdsMarker=" + marker));
+        daemons.add(failed);
+        assertEquals(78, failed.awaitExit(EXIT));
+        assertFalse(Files.exists(marker), "a run that failed to start marked the archive");
+
+        DaemonProcess d = DaemonProcess.start(config(TestDaemon.defaults()), dir.resolve("logs"), Map.of(),
+                List.of("-Drainbowd.cdsMarker=" + marker));
+        daemons.add(d);
+        d.awaitLive(Duration.ofSeconds(30));
+        assertTrue(Files.exists(marker), "a run that started did not mark the archive");
+        d.process().destroy();
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+    }
+
     @Test
     void runSubcommandIsTheSameAsNoSubcommand() throws Exception {
         DaemonProcess d = DaemonProcess.start(config(TestDaemon.defaults()), dir.resolve("logs"), "run");

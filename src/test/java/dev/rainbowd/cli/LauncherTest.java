@@ -139,6 +139,29 @@ class LauncherTest {
         assertEquals(size, Files.size(jsa));
     }
 
+    /**
+     * The JVM writes the archive however it exits, so a first run that failed at start-up (a config
+     * typo) left an archive of a few classes that every later run mapped. The daemon marks a run
+     * that started; an unmarked archive is written again.
+     */
+    @Test
+    void anArchiveFromARunThatFailedToStartIsWrittenAgain() throws Exception {
+        Map<String, String> env = Map.of("RAINBOWD_CDS_DIR", cds.toString());
+        Launch failed = launch(env, "run", "--fail-start");
+        Path jsa = Path.of(failed.flag("-XX:ArchiveClassesAtExit=").orElseThrow(() -> new AssertionError("no archive asked for: " + failed)));
+        assertEquals(Optional.of(jsa + ".ok"), failed.flag("-Drainbowd.cdsMarker="), "the daemon is told where to mark: " + failed);
+        assertEquals(List.of(jsa), archives(cds), "the JVM wrote an archive anyway");
+        assertFalse(Files.exists(Path.of(jsa + ".ok")), "not marked");
+
+        Launch next = launch(env, "run");
+        assertEquals(Optional.empty(), next.flag("-XX:SharedArchiveFile="), "the unmarked archive is not mapped: " + next);
+        assertEquals(Optional.of(jsa.toString()), next.flag("-XX:ArchiveClassesAtExit="), "it is written again: " + next);
+        assertTrue(Files.exists(Path.of(jsa + ".ok")), "this run started, and marked it");
+
+        Launch third = launch(env, "run");
+        assertEquals(List.of(jsa.toRealPath()), third.mapped(cds), "the archive of a run that started is mapped: " + third);
+    }
+
     @Test
     void aRebuiltJarGetsANewArchiveAndTheStaleOneGoes() throws Exception {
         // No RAINBOWD_CDS_DIR: the archives go next to the jar, as in a checkout's target/.

@@ -13,7 +13,9 @@ import java.util.Set;
  * arguments: the flags the launcher chose) and {@code mapped} (each {@code .jsa} file mapped into this
  * process, from /proc/self/maps: proof that a class-data archive is in use, not just named on the
  * command line). With the argument {@code --wait} it then says {@code ready} and sleeps until killed,
- * like the daemon does until systemd stops it.
+ * like the daemon does until systemd stops it. Like the daemon, it creates the file the system property
+ * {@code rainbowd.cdsMarker} names (the launcher's "this run started" mark for its archive), unless its
+ * argument {@code --fail-start} makes it a run that failed at start-up.
  *
  * <p>One class, no nested or anonymous classes: the jar holds exactly this class file.
  */
@@ -32,7 +34,16 @@ public final class LauncherProbe {
         }
         for (String m : mapped) out.append("mapped\t").append(m).append('\n');
         boolean wait = false;
-        for (String a : args) wait |= a.equals("--wait");
+        boolean failStart = false;
+        for (String a : args) {
+            wait |= a.equals("--wait");
+            failStart |= a.equals("--fail-start");
+        }
+        String marker = System.getProperty("rainbowd.cdsMarker");
+        if (marker != null && !failStart) {
+            Files.writeString(Path.of(marker), "");
+            out.append("marked\t").append(marker).append('\n');
+        }
         if (wait) out.append("ready\n");
         System.out.print(out);
         System.out.flush();
