@@ -101,6 +101,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 return customize(connection, context);
             }
         };
+        // Jetty's parser reuses a header value seen earlier on the same connection when a new one
+        // matches it ignoring case: one user's "Cache-Control: private, ABCdef" went out as
+        // another's "abcDEF", "charset=utf-8" as "UTF-8".
+        transport.setHeaderCacheCaseSensitive(true);
         return new HttpClient(transport);
     }
 
@@ -116,6 +120,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         client.setDestinationIdleTimeout(10_000);
         client.setMaxConnectionsPerDestination(1024);
         client.setMaxRequestsQueuedPerDestination(8192);
+        client.setMaxRequestHeadersSize(ProxyRouter.MAX_HEADERS);  // what the server side let in
+        client.setMaxResponseHeadersSize(ProxyRouter.MAX_HEADERS);
     }
 
     /** To the app this request was routed to, with the client's request-target as sent (see {@link UpstreamRequest}). */

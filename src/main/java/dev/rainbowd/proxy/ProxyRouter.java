@@ -27,6 +27,9 @@ public final class ProxyRouter extends Handler.Wrapper {
     /** Safe to send twice (RFC 9110 9.2.2), when they carry no body we would have consumed. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
+    /** Request and response headers, in all (nginx: 32 KB of request headers). */
+    static final int MAX_HEADERS = 32 * 1024;
+
     private final TrafficSwitch traffic;
     private final Duration queueTimeout;
     private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
@@ -56,6 +59,10 @@ public final class ProxyRouter extends Handler.Wrapper {
         // target as sent (see UpstreamRequest) and judges it, as behind nginx. Spaces, control
         // bytes and malformed request lines are still refused by the parser.
         http.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
+        // Jetty's 8 KB for all request headers refused (431) what nginx passes (8 KB a line, 32 KB
+        // in all): a few big cookies or tokens. Responses get the same room (BackendProxy's client too).
+        http.setRequestHeaderSize(MAX_HEADERS);
+        http.setResponseHeaderSize(MAX_HEADERS);
         return http;
     }
 
@@ -99,7 +106,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             counted.set(b);
             request.setAttribute(BackendProxy.BACKEND, b);
             try {
-                if (!getHandler().handle(request, response, this)) {
+                if (!getHandler().handle(WithoutExpect.of(request), response, this)) {
                     Response.writeError(request, response, this, HttpStatus.NOT_FOUND_404);
                 }
             } catch (Throwable x) {

@@ -1,6 +1,7 @@
 package dev.rainbowd.proxy;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpConversation;
 import org.eclipse.jetty.client.transport.HttpRequest;
@@ -20,9 +21,25 @@ final class UpstreamRequest extends HttpRequest {
     /** {@code origin} is the app's {@code http://127.0.0.1:port}; {@code target} the client's path and query. */
     UpstreamRequest(HttpClient client, URI origin, String target) {
         super(client, new HttpConversation(), origin);
+        target = asSent(target);
         int q = target.indexOf('?');
         this.path = q < 0 ? target : target.substring(0, q);
         this.query = q < 0 ? null : target.substring(q + 1);
+    }
+
+    /**
+     * Jetty's server decodes a target's raw bytes as UTF-8 and its client writes them as ISO-8859-1:
+     * "/café" reached the app as "/caf\xe9", "/✓" as "/?". Back to the bytes the client sent, one
+     * char each. (Bytes that were not UTF-8 Jetty has already replaced with U+FFFD: the app gets its
+     * UTF-8 bytes.)
+     */
+    private static String asSent(String target) {
+        for (int i = 0; i < target.length(); i++) {
+            if (target.charAt(i) >= 0x80) {
+                return new String(target.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+            }
+        }
+        return target;
     }
 
     /** Jetty's client writes the request-target as path, then "?" and the query if there is one. */

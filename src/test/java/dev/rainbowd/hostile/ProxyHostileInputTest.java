@@ -337,6 +337,79 @@ class ProxyHostileInputTest {
         assertEquals("OPTIONS * HTTP/1.1", app.requests().get(0).requestLine());
     }
 
+    /** Raw UTF-8 in a target (curl, many HTTP libraries send it so) reaches the app as the same bytes. */
+    @Test
+    void rawUtf8InATargetReachesTheAppAsTheSameBytes() throws Exception {
+        String target = new String("/caf\u00e9/\u2713?q=\u20ac&e=\ud83d\ude00".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.ISO_8859_1); // the UTF-8 bytes, one char each, as Raw sends them
+        Raw.Resp r = Raw.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(target, app.requests().get(0).target());
+    }
+
+    // ---- Expect: 100-continue ---------------------------------------------------------------
+
+    /**
+     * The proxy answers 100 itself, when the body is first read, and sends the app a plain request:
+     * an app that does not answer 100 (HTTP/1.0 servers, wsgiref) read nothing and the client got a
+     * 504 a minute later; and no Content-Type was invented on the way.
+     */
+    @Test
+    void expect100ContinueIsAnsweredByTheProxyAndTheAppGetsAPlainRequest() throws Exception {
+        try (java.net.Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+                    + "Connection: close\r\n\r\n"));
+            java.io.InputStream in = s.getInputStream();
+            assertEquals("HTTP/1.1 100 Continue", Raw.line(in));
+            assertEquals("", Raw.line(in));
+            Raw.write(s, Raw.ascii("12345"));
+            Raw.Resp r = Raw.read(in, false);
+            assertEquals(200, r.status(), r.toString());
+        }
+        RecordingBackend.Req q = app.requests().get(0);
+        assertEquals("12345", new String(q.body()));
+        assertFalse(q.has("Expect"), "Expect reached the app: " + q.headerLines());
+        assertFalse(q.has("Content-Type"), "Content-Type invented: " + q.headerLines());
+    }
+
+    // ---- header sizes -----------------------------------------------------------------------
+
+    /** 24 KB of request headers in 3 KB lines (cookies, tokens), as nginx passes (8 KB a line, 32 KB in all). */
+    @Test
+    void requestHeadersUpTo32KbReachTheApp() throws Exception {
+        StringBuilder req = new StringBuilder("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        for (int i = 0; i < 8; i++) req.append("X-H").append(i).append(": ").append("v".repeat(3000)).append("\r\n");
+        Raw.Resp r = Raw.exchange(port(), req.append("\r\n").toString());
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("v".repeat(3000), app.requests().get(0).header("X-H7"));
+    }
+
+    /** 12 KB of response headers (four 3 KB cookies) reach the client; it was a 500 naming a Java exception. */
+    @Test
+    void bigResponseHeadersReachTheClient() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /big-headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(4, r.headers().get("set-cookie").size(), r.toString());
+    }
+
+    /**
+     * Jetty's client reused a response header value seen earlier on the same app connection when a
+     * new one matched it ignoring case: one user's "ABCdef" went out as another's "abcDEF".
+     */
+    @Test
+    void responseHeaderValuesReachTheClientAsTheAppSentThem() throws Exception {
+        try (java.net.Socket s = Raw.connect(port(), 10_000)) {
+            java.io.InputStream in = s.getInputStream();
+            for (String v : List.of("abcDEF", "ABCdef")) {
+                Raw.write(s, Raw.ascii("GET /value-" + v + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+                Raw.Resp r = Raw.read(in, false);
+                assertEquals("private, " + v, r.header("Cache-Control"), r.toString());
+                assertEquals(v, r.header("X-Token"), r.toString());
+                assertEquals("text/plain; charset=utf-8", r.header("Content-Type"), r.toString());
+            }
+        }
+    }
+
     // ---- hop-by-hop headers -----------------------------------------------------------------
 
     @Test

@@ -45,7 +45,7 @@ final class Raw {
         @Override
         public String toString() {
             return statusLine + " " + headers + " body(" + body.length + ")="
-                    + text().substring(0, Math.min(300, body.length)) + " complete=" + complete + " ending=" + ending;
+                    + text().substring(0, Math.min(300, text().length())) + " complete=" + complete + " ending=" + ending;
         }
     }
 

@@ -173,6 +173,20 @@ final class RecordingBackend implements AutoCloseable {
                 out.flush();
                 return true;
             }
+            case "/value-abcDEF", "/value-ABCdef" -> { // one value in two casings, as two users' tokens might be
+                String v = path.substring("/value-".length());
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: private, " + v
+                        + "\r\nX-Token: " + v + "\r\nContent-Length: 2\r\n\r\nok"));
+                out.flush();
+                return true;
+            }
+            case "/big-headers" -> { // 12 KB of response headers, in 3 KB cookies
+                StringBuilder h = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
+                for (int i = 0; i < 4; i++) h.append("Set-Cookie: c").append(i).append('=').append("v".repeat(3000)).append("\r\n");
+                out.write(Raw.ascii(h.append("\r\nok").toString()));
+                out.flush();
+                return true;
+            }
             default -> {
                 String body = "ok " + path;
                 out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
