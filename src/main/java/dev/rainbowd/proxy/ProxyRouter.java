@@ -26,6 +26,8 @@ public final class ProxyRouter extends Handler.Wrapper {
     private static final org.slf4j.Logger access = org.slf4j.LoggerFactory.getLogger("access");
     /** Safe to send twice (RFC 9110 9.2.2), when they carry no body we would have consumed. */
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+    /** A request that failed later than this after it was sent is not replayed (see Exchange.replay). */
+    static final long REPLAY_WITHIN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Request and response headers, in all (nginx: 32 KB of request headers). */
     static final int MAX_HEADERS = 32 * 1024;
@@ -88,6 +90,7 @@ public final class ProxyRouter extends Handler.Wrapper {
         private final AtomicReference<Backend> counted = new AtomicReference<>();
         private volatile org.eclipse.jetty.client.Request upstream;
         private boolean replayed;
+        private volatile long sentNanos;
 
         Exchange(Request request, Response response, Callback callback, long deadlineNanos) {
             super(callback);
@@ -117,7 +120,10 @@ public final class ProxyRouter extends Handler.Wrapper {
         /**
          * The backend failed before answering. A refused connection means nothing was sent and the
          * generation is gone (a crash the deployer has not seen yet): wait for the next one. A
-         * reused keep-alive connection the app had just closed: send an idempotent request again.
+         * reused keep-alive connection the app had just closed, or a crash as the request arrived:
+         * send an idempotent request again, once. Not a request the app had for longer than
+         * {@link #REPLAY_WITHIN_NANOS}: one that ran that long and then lost its worker (gunicorn's
+         * timeout kills it, a query of death) could do the same to the next.
          */
         @Override
         public boolean replay(Throwable failure) {
@@ -129,7 +135,8 @@ public final class ProxyRouter extends Handler.Wrapper {
                 return true;
             }
             if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return false;
-            if (!replayed && !causedBy(failure, TimeoutException.class) && IDEMPOTENT.contains(request.getMethod())) {
+            if (!replayed && !causedBy(failure, TimeoutException.class) && IDEMPOTENT.contains(request.getMethod())
+                    && System.nanoTime() - sentNanos < REPLAY_WITHIN_NANOS) {
                 replayed = true;
                 release();
                 route(null);
@@ -157,6 +164,7 @@ public final class ProxyRouter extends Handler.Wrapper {
 
         @Override
         public void sending(org.eclipse.jetty.client.Request request) {
+            sentNanos = System.nanoTime();
             upstream = request;
             Backend b = counted.get();
             if (b != null) b.sent(request);

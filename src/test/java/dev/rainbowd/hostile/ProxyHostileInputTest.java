@@ -556,6 +556,19 @@ class ProxyHostileInputTest {
     }
 
     /** The same failures many times over on keep-alive client connections: no leak of in-flight counts. */
+    /**
+     * A GET the app worked on for a while before its worker died is not sent again: it could take the
+     * next worker down the same way (a gunicorn timeout kill, a query of death). Only a failure right
+     * after sending (a kept-alive connection the app had just closed) is replayed: ReplayTest.
+     */
+    @Test
+    void aRequestTheAppWorkedOnBeforeDyingIsNotSentAgain() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /work-then-die HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(502, r.status(), r.toString());
+        assertEquals(1, app.requests().size(), "the app got it " + app.requests().size() + " times");
+        TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(5));
+    }
+
     @Test
     void repeatedBackendFailuresLeaveNothingInFlight() throws Exception {
         AtomicInteger done = new AtomicInteger();

@@ -180,6 +180,10 @@ final class RecordingBackend implements AutoCloseable {
                 out.flush();
                 return true;
             }
+            case "/work-then-die" -> { // a worker that works, then is killed (gunicorn's timeout) before answering
+                sleep(1_500);
+                return false;
+            }
             case "/big-headers" -> { // 12 KB of response headers, in 3 KB cookies
                 StringBuilder h = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
                 for (int i = 0; i < 4; i++) h.append("Set-Cookie: c").append(i).append('=').append("v".repeat(3000)).append("\r\n");
