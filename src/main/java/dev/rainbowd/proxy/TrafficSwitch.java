@@ -21,6 +21,11 @@ public final class TrafficSwitch {
         void wake(Backend live);
     }
 
+    /** Requests waiting for a live generation now. */
+    public int waiting() {
+        return waiting.size();
+    }
+
     /** Every request routed after this call goes to {@code backend}. */
     public void cutover(Backend backend) {
         live.set(backend);

@@ -54,9 +54,9 @@ class ParkedClientTest {
         return s;
     }
 
-    /** Lets the proxy read what was sent (and see a close) before a generation goes live. */
-    private static void settle() throws InterruptedException {
-        Thread.sleep(300);
+    /** Until the proxy has read the request and parked it: a cutover before that would route it directly. */
+    private void parked() {
+        TestDaemon.await("the request parked", () -> traffic.waiting() == 1, Duration.ofSeconds(5));
     }
 
     private Backend goLive() {
@@ -67,8 +67,9 @@ class ParkedClientTest {
 
     @Test
     void aPostWhoseClientHungUpNeverReachesTheApp() throws Exception {
-        send("POST /order HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi").close();
-        settle();
+        Socket gone = send("POST /order HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+        parked();
+        gone.close();
         Backend b = goLive();
         TestDaemon.await("the request dropped", () -> router.hungUpCount() == 1, Duration.ofSeconds(5));
         Raw.Resp after = Raw.exchange(connector.getLocalPort(), "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -81,9 +82,9 @@ class ParkedClientTest {
     @Test
     void aGetWhoseClientResetTheConnectionNeverReachesTheApp() throws Exception {
         Socket s = send("GET /report HTTP/1.1\r\nHost: x\r\n\r\n");
+        parked();
         s.setSoLinger(true, 0); // close with a reset, as a killed client's kernel may
         s.close();
-        settle();
         goLive();
         TestDaemon.await("the request dropped", () -> router.hungUpCount() == 1, Duration.ofSeconds(5));
         assertEquals(List.of(), app.requests(), "requests that reached the app");
@@ -92,7 +93,7 @@ class ParkedClientTest {
     @Test
     void aClientStillThereIsServedWithItsBody() throws Exception {
         try (Socket s = send("POST /order HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")) {
-            settle();
+            parked();
             goLive();
             Raw.Resp r = Raw.read(s.getInputStream(), false);
             assertEquals(200, r.status(), r.toString());
@@ -104,9 +105,9 @@ class ParkedClientTest {
     @Test
     void aClientWhoseBodyIsStillComingIsServed() throws Exception {
         try (Socket s = send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello")) {
-            settle();
+            parked();
             goLive();
-            settle();
+            TestDaemon.await("half the body at the app", () -> app.heads.size() == 1, Duration.ofSeconds(5));
             Raw.write(s, Raw.ascii("world"));
             Raw.Resp r = Raw.read(s.getInputStream(), false);
             assertEquals(200, r.status(), r.toString());
@@ -118,9 +119,8 @@ class ParkedClientTest {
     @Test
     void aClientThatPipelinedASecondRequestGetsBothAnswers() throws Exception {
         try (Socket s = send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n")) {
-            settle();
+            parked();
             Raw.write(s, Raw.ascii("GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); // still in the socket
-            settle();
             goLive();
             InputStream in = s.getInputStream();
             Raw.Resp one = Raw.read(in, false);
