@@ -60,6 +60,12 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         return InvocationType.NON_BLOCKING;
     }
 
+    /** Jetty's proxy, given the request without its Expect: 100-continue (see {@link WithoutExpect}). */
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        return super.handle(WithoutExpect.of(request), response, callback);
+    }
+
     /** Not used to build the upstream request (see {@link #newProxyToServerRequest}); non-null means "proxy it". */
     @Override
     protected HttpURI rewriteHttpURI(Request request) {

@@ -109,7 +109,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             counted.set(b);
             request.setAttribute(BackendProxy.BACKEND, b);
             try {
-                if (!getHandler().handle(WithoutExpect.of(request), response, this)) {
+                if (!getHandler().handle(request, response, this)) {
                     Response.writeError(request, response, this, HttpStatus.NOT_FOUND_404);
                 }
             } catch (Throwable x) {
