@@ -134,7 +134,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI ignored) {
         Backend backend = (Backend) request.getAttribute(BACKEND);
-        return new UpstreamRequest(getHttpClient(), backend.origin(), request.getHttpURI().getPathQuery())
+        HttpURI target = request.getHttpURI();
+        return new UpstreamRequest(getHttpClient(), backend.origin(), target.getPath(), target.getQuery())
                 .method(request.getMethod())
                 .idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -18,13 +18,11 @@ final class UpstreamRequest extends HttpRequest {
     private final String path;
     private final String query;
 
-    /** {@code origin} is the app's {@code http://127.0.0.1:port}; {@code target} the client's path and query. */
-    UpstreamRequest(HttpClient client, URI origin, String target) {
+    /** {@code origin} is the app's {@code http://127.0.0.1:port}; {@code path} and {@code query} (or null) the client's, raw. */
+    UpstreamRequest(HttpClient client, URI origin, String path, String query) {
         super(client, new HttpConversation(), origin);
-        target = asSent(target);
-        int q = target.indexOf('?');
-        this.path = q < 0 ? target : target.substring(0, q);
-        this.query = q < 0 ? null : target.substring(q + 1);
+        this.path = asSent(path);
+        this.query = query == null ? null : asSent(query);
     }
 
     /**
