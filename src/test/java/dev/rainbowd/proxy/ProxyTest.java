@@ -56,13 +56,9 @@ class ProxyTest {
      */
     @Test
     void anEncodedSlashReachesTheApp() throws Exception {
-        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
-             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-            out.write("GET /projects/group%2Fapp HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive(); Socket s = proxySocket(d)) {
+            BufferedReader in = reader(s);
+            send(s, "GET /projects/group%2Fapp HTTP/1.1\r\nHost: x\r\n\r\n");
             assertEquals("not found\n", headAndBody(in), "the app's 404, not the proxy's 400");
         }
     }
@@ -70,15 +66,10 @@ class ProxyTest {
     /** Jetty's header cache once turned the second value into the first on a kept-alive connection. */
     @Test
     void headerValuesThatDifferOnlyInCaseReachTheAppAsSent() throws Exception {
-        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
-             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive(); Socket s = proxySocket(d)) {
+            BufferedReader in = reader(s);
             for (String token : new String[] {"Bearer abcDEF", "Bearer ABCdef"}) {
-                out.write(("GET /headers HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + "\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
+                send(s, "GET /headers HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + "\r\n\r\n");
                 String body = headAndBody(in);
                 assertTrue(body.contains("authorization: " + token), body);
             }
@@ -88,14 +79,10 @@ class ProxyTest {
     /** Pipelined requests are answered in order (each resumes the connection on the thread that completed the one before). */
     @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
-        try (TestDaemon d = TestDaemon.start(dir).awaitLive();
-             Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
-            s.setSoTimeout(10_000);
-            OutputStream out = s.getOutputStream();
-            out.write(("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n" + "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-                    + "GET /slow?ms=10 HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        try (TestDaemon d = TestDaemon.start(dir).awaitLive(); Socket s = proxySocket(d)) {
+            send(s, "GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n" + "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /slow?ms=10 HTTP/1.1\r\nHost: x\r\n\r\n");
+            BufferedReader in = reader(s);
             for (String expected : new String[] {"slept 200 ms", "Hello from generation 1", "slept 10 ms"}) {
                 assertEquals("HTTP/1.1 200 OK", in.readLine());
                 String body = headAndBody(in);
@@ -190,6 +177,23 @@ class ProxyTest {
     }
 
     /** Reads the rest of a response head and its Content-Length body from a kept-alive connection; returns the body. */
+    /** A raw connection to the daemon's proxy port, for bytes an HTTP client would not send or would rewrite. */
+    private static Socket proxySocket(TestDaemon d) throws java.io.IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static BufferedReader reader(Socket s) throws java.io.IOException {
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    private static void send(Socket s, String request) throws java.io.IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(request.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
     private static String headAndBody(BufferedReader in) throws java.io.IOException {
         int length = -1;
         for (String line; !(line = in.readLine()).isEmpty(); ) {
