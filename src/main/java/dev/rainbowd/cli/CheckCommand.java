@@ -27,6 +27,8 @@ final class CheckCommand implements Callable<Integer> {
         Config c = config.orElse(parent.config).load();
         out.println("# " + c.file() + ": valid");
         c.describe().forEach(out::println);
+        // The digest `rainbowd status` shows per generation: the same means this file is what runs.
+        out.println("# config digest " + c.app().digest() + " (what a deploy launches; status shows it per generation)");
         return ExitCodes.OK;
     }
 }

@@ -1,6 +1,6 @@
 package dev.rainbowd.cli;
 
-import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ControlAddress;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -19,13 +19,13 @@ final class ControlClient {
     private final URI base;
     private final String token;
 
-    ControlClient(Config config) {
-        String host = config.controlHost();
+    ControlClient(ControlAddress control) {
+        String host = control.host();
         // A daemon listening on every address is reached on loopback.
         if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) host = "127.0.0.1";
         if (host.contains(":") && !host.startsWith("[")) host = "[" + host + "]";
-        this.base = URI.create("http://" + host + ":" + config.controlPort());
-        this.token = config.controlToken().orElse(null);
+        this.base = URI.create("http://" + host + ":" + control.port());
+        this.token = control.token().orElse(null);
     }
 
     record Reply(int status, String body) {

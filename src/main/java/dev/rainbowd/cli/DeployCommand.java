@@ -1,7 +1,7 @@
 package dev.rainbowd.cli;
 
-import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigException;
+import dev.rainbowd.config.ControlAddress;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,8 +47,16 @@ abstract class DeployCommand implements Callable<Integer> {
     public Integer call() throws ConfigException {
         PrintWriter out = quiet ? new PrintWriter(java.io.Writer.nullWriter()) : spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Config c = config.orElse(parent.config).load();
-        ControlClient client = new ControlClient(c);
+        ControlAddress control;
+        try {
+            // A mistake in the file is the daemon's to report: it fails this deploy with it.
+            control = config.orElse(parent.config).control(problem -> {});
+        } catch (ConfigException e) {
+            // Not even the control port can be read: no deploy starts, the live generation serves on.
+            err.println("rainbowd: no deploy started: " + e.getMessage());
+            return ExitCodes.FAILED;
+        }
+        ControlClient client = new ControlClient(control);
         try {
             ControlClient.Reply reply;
             if (noWait || quiet) {
@@ -84,6 +93,7 @@ abstract class DeployCommand implements Callable<Integer> {
             case 200 -> {
                 out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
                         body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
+                needRestart(body, err);
                 return ExitCodes.OK;
             }
             case 202 -> {
@@ -92,6 +102,7 @@ abstract class DeployCommand implements Callable<Integer> {
             }
             case 500 -> {
                 err.printf("rainbowd: deploy #%s failed: %s%n", body.get("deploy"), body.get("reason"));
+                needRestart(body, err);
                 return ExitCodes.FAILED;
             }
             default -> {
@@ -99,6 +110,14 @@ abstract class DeployCommand implements Callable<Integer> {
                         body.getOrDefault("error", reply.body().strip()));
                 return ExitCodes.FAILED;
             }
+        }
+    }
+
+    /** On stderr, even with --quiet: a changed port that silently waits would be a surprise later. */
+    private static void needRestart(Map<String, Object> body, PrintWriter err) {
+        if (body.get("needRestart") instanceof List<?> keys && !keys.isEmpty()) {
+            err.printf("rainbowd: changed in the config, applied only when rainbowd restarts: %s%n",
+                    keys.stream().map(String::valueOf).collect(Collectors.joining(", ")));
         }
     }
 

@@ -1,12 +1,12 @@
 package dev.rainbowd.cli;
 
-import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,8 +36,8 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws ConfigException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Config c = config.orElse(parent.config).load();
-        ControlClient client = new ControlClient(c);
+        ControlClient client = new ControlClient(config.orElse(parent.config).control(problem ->
+                err.println("rainbowd: warning: " + problem.getMessage() + " (the next deploy will fail with this)")));
         boolean ansi = picocli.CommandLine.Help.Ansi.AUTO.enabled();
         try {
             while (true) {
@@ -64,14 +64,14 @@ final class StatusCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> s, java.time.Instant now, boolean ansi) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "AGE", "RELEASE"});
+        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "AGE", "CONFIG", "CONFIG-READ", "RELEASE"});
         if (s.get("live") instanceof Map<?, ?> live) rows.add(row("live", (Map<String, Object>) live, now));
         for (Object d : (List<Object>) s.getOrDefault("draining", List.of())) {
             rows.add(row("draining", (Map<String, Object>) d, now));
         }
         if (s.get("deploying") instanceof Map<?, ?> d) {
             rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")), "", "",
-                    age(d.get("since"), now), "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"});
+                    age(d.get("since"), now), "", "", "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"});
         }
         StringBuilder out = new StringBuilder();
         int[] width = new int[rows.get(0).length];
@@ -95,13 +95,18 @@ final class StatusCommand implements Callable<Integer> {
                     .append(age(last.get("finished"), now)).append(" ago)");
             if (last.get("reason") != null) out.append(": ").append(last.get("reason"));
             out.append('\n');
+            if (last.get("needRestart") instanceof List<?> keys && !keys.isEmpty()) {
+                out.append("changed in the config, waiting for a restart of rainbowd: ")
+                        .append(keys.stream().map(String::valueOf).collect(Collectors.joining(", "))).append('\n');
+            }
         }
         return out.toString();
     }
 
     private static String[] row(String state, Map<String, Object> g, java.time.Instant now) {
         return new String[] {state, str(g.get("generation")), str(g.get("color")), str(g.get("port")),
-                str(g.get("pid")), str(g.get("inFlight")), age(g.get("since"), now), str(g.get("release"))};
+                str(g.get("pid")), str(g.get("inFlight")), age(g.get("since"), now), str(g.get("config")),
+                age(g.get("configRead"), now), str(g.get("release"))};
     }
 
     /** 5s, 3m12s, 2h05m, 3d04h: how long ago an ISO instant was. */

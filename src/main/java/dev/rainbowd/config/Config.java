@@ -2,6 +2,7 @@ package dev.rainbowd.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,8 +11,9 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * The effective settings of one daemon, validated and with defaults applied
- * (SPEC section 2). Built only by {@link ConfigLoader}.
+ * The config file as read at {@code read}, validated and with defaults applied (SPEC section 2).
+ * Built only by {@link ConfigLoader}. The daemon splits it: {@link #daemon()} is bound once at
+ * start, {@link #app()} is read afresh and handed to each deploy.
  */
 public record Config(
         Path file,
@@ -34,10 +36,27 @@ public record Config(
         int launchAttempts,
         boolean restartOnCrash,
         Duration queueTimeout,
-        Path stateDir) {
+        Path stateDir,
+        Instant read) {
 
     public Config {
         env = Map.copyOf(env);
+    }
+
+    /** What the daemon binds once: a change to these waits for a restart. */
+    public DaemonConfig daemon() {
+        return new DaemonConfig(file, host, port, controlHost, controlPort, stateDir, triggerFile, releaseLink);
+    }
+
+    /** Where a client finds the daemon. */
+    public ControlAddress control() {
+        return new ControlAddress(controlHost, controlPort, controlToken);
+    }
+
+    /** What a deploy launches with these settings. */
+    public AppConfig app() {
+        return new AppConfig(run, readiness, workingDir, env, healthTimeout, healthDeadline, drainTimeout, stopTimeout,
+                maxGenerations, launchAttempts, restartOnCrash, queueTimeout, read);
     }
 
     /**

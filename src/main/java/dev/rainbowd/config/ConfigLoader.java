@@ -15,6 +15,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -117,6 +118,22 @@ public final class ConfigLoader {
         } catch (RuntimeException e) {
             // A bug of ours or the engine's; a Java exception's text means nothing to the user.
             throw new ConfigException(name + ": cannot load this file (an internal error)");
+        }
+    }
+
+    /**
+     * Only what a client needs to reach the daemon, read leniently: a mistake elsewhere in the
+     * file must not stop {@code rainbowd redeploy} from asking the daemon, whose deploy then fails
+     * with the full reason (and records it), or {@code status} from answering.
+     */
+    public static ControlAddress loadControl(Path file) throws ConfigException {
+        String name = name(file);
+        try {
+            checkFile(file);
+            Parsed parsed = parse(name, read(file, name));
+            return new Fields(file, name, parsed, Map.of(), RUN_BASE).control();
+        } catch (StackOverflowError | OutOfMemoryError | RuntimeException e) {
+            throw new ConfigException(name + ": cannot load this file");
         }
     }
 
@@ -314,7 +331,12 @@ public final class ConfigLoader {
             Path stateDir = path("stateDir").orElseGet(() -> defaultStateDir(port, environment, runBase));
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir);
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, Instant.now());
+        }
+
+        ControlAddress control() throws ConfigException {
+            int port = integer("port", 7000, 1, 65535);
+            return new ControlAddress(host("controlHost"), controlPort(port), controlToken());
         }
 
         private ConfigException err(String key, Object value, String reason) {

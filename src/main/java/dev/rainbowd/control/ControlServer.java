@@ -26,17 +26,18 @@ import org.eclipse.jetty.util.Fields;
 public final class ControlServer extends Handler.Abstract.NonBlocking {
     private final Deployer deployer;
     private final Metrics metrics;
-    private final byte[] token;
+    private final ControlToken token;
 
-    public ControlServer(Deployer deployer, Metrics metrics, Optional<String> controlToken) {
+    public ControlServer(Deployer deployer, Metrics metrics, ControlToken token) {
         this.deployer = deployer;
         this.metrics = metrics;
-        this.token = controlToken.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+        this.token = token;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        if (token != null && !authorized(request)) {
+        byte[] expected = token.expected();
+        if (expected != null && !authorized(request, expected)) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
             return error(response, callback, HttpStatus.UNAUTHORIZED_401, "missing or wrong Authorization: Bearer token");
         }
@@ -123,10 +124,10 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
         return "Current backend port: " + port + "\nNumber of backends: " + deployer.generationCount() + "\n";
     }
 
-    private boolean authorized(Request request) {
+    private static boolean authorized(Request request, byte[] expected) {
         String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         // MessageDigest.isEqual takes the same time wherever the first difference is.
-        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token);
+        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected);
     }
 
     private static boolean isGet(String method) {

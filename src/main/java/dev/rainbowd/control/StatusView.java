@@ -33,6 +33,8 @@ public final class StatusView {
         m.put("release", g.release());
         m.put("since", g.since().toString());
         m.put("inFlight", g.inFlight());
+        m.put("config", g.config());
+        m.put("configRead", g.configRead().toString());
         return m;
     }
 
@@ -58,6 +60,7 @@ public final class StatusView {
         m.put("port", r.port());
         m.put("durationMs", r.duration().toMillis());
         m.put("finished", r.finished().toString());
+        m.put("needRestart", r.needRestart());
         return m;
     }
 
@@ -72,6 +75,7 @@ public final class StatusView {
         } else {
             m.put("reason", r.reason());
         }
+        m.put("needRestart", r.needRestart());
         m.put("durationMs", r.duration().toMillis());
         return m;
     }

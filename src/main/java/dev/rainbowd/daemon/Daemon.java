@@ -1,7 +1,10 @@
 package dev.rainbowd.daemon;
 
 import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigLoader;
+import dev.rainbowd.config.ConfigSource;
 import dev.rainbowd.control.ControlServer;
+import dev.rainbowd.control.ControlToken;
 import dev.rainbowd.deploy.DeployResult;
 import dev.rainbowd.deploy.Deployer;
 import dev.rainbowd.deploy.Status;
@@ -58,8 +61,9 @@ public final class Daemon implements AutoCloseable {
     private Daemon(Config config, StateStore store) {
         this.config = config;
         this.probe = new HealthProbe(config.healthTimeout());
-        this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic,
-                store);
+        // Every deploy reads the file again, with the environment the daemon started in.
+        ConfigSource source = () -> ConfigLoader.load(config.file());
+        this.deployer = new Deployer(config, source, new Launcher(config.stateDir()), probe, traffic, store);
 
         QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("rainbowd");
@@ -72,7 +76,7 @@ public final class Daemon implements AutoCloseable {
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
 
-        ProxyRouter router = new ProxyRouter(traffic, config.queueTimeout(), IDLE_TIMEOUT);
+        ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT);
         Metrics metrics = new Metrics(deployer, router);
         deployer.listener(new Deployer.Listener() {
             @Override
@@ -93,10 +97,8 @@ public final class Daemon implements AutoCloseable {
             }
         });
         Handler proxy = new GracefulHandler(router);
-        Handler control = new ControlServer(deployer, metrics, config.controlToken());
+        Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source));
         server.setHandler(new ByConnector(proxy, control, controlConnector));
-        // On stop, in-flight proxied requests get up to drainTimeout to finish.
-        server.setStopTimeout(config.drainTimeout().toMillis());
         server.setStopAtShutdown(false);
     }
 
@@ -214,8 +216,10 @@ public final class Daemon implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)",
-                config.drainTimeout().toMillis());
+        // In-flight proxied requests get up to drainTimeout to finish: the one in force now.
+        long drainTimeout = deployer.inForce().drainTimeout().toMillis();
+        server.setStopTimeout(drainTimeout);
+        log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)", drainTimeout);
         systemd.stopping();
         if (watcher != null) watcher.close();
         deployer.stopDeploying();

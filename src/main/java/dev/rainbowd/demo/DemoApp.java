@@ -104,6 +104,12 @@ public final class DemoApp {
                     text(ex, healthStatus == null ? 200 : healthStatus, "ok\n");
                     if (dieAfterHealth) Runtime.getRuntime().halt(3);
                 }
+                case "/env" -> {
+                    // Only DEMO_ variables: the demo must not hand out whatever secrets its environment holds.
+                    String name = query.getOrDefault("name", "");
+                    String value = name.startsWith("DEMO_") ? System.getenv(name) : null;
+                    text(ex, value == null ? 404 : 200, value == null ? "not set\n" : value + "\n");
+                }
                 case "/slow" -> {
                     long ms = Long.parseLong(query.getOrDefault("ms", "1000"));
                     Thread.sleep(ms);

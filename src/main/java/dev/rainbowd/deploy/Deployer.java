@@ -1,6 +1,10 @@
 package dev.rainbowd.deploy;
 
+import dev.rainbowd.config.AppConfig;
 import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigException;
+import dev.rainbowd.config.ConfigSource;
+import dev.rainbowd.config.DaemonConfig;
 import dev.rainbowd.config.Readiness;
 import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Generation;
@@ -34,11 +38,16 @@ import org.slf4j.LoggerFactory;
  * The one place that changes what runs. Deploys run one at a time on the deployer thread;
  * triggers that arrive meanwhile coalesce into one pending deploy. All state below is guarded by
  * {@code this}; the proxy only ever reads the {@link TrafficSwitch}.
+ *
+ * <p>Each deploy reads the config file afresh and launches what it says ({@link AppConfig});
+ * what the daemon bound at start ({@link DaemonConfig}) stays until a restart. The timeouts and
+ * limits in force are those of the live generation's config: they change at its cutover.
  */
 public final class Deployer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Deployer.class);
 
-    private final Config config;
+    private final DaemonConfig daemon;
+    private final ConfigSource source;
     private final Launcher launcher;
     private final HealthProbe probe;
     private final TrafficSwitch traffic;
@@ -62,6 +71,10 @@ public final class Deployer implements AutoCloseable {
     private Instant deployStarted; // of the deploy under way: status shows since when
     private DeployResult last;
     private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
+    /** The config of the last generation that went live (until one has, the one read at start): its timeouts and limits are in force. */
+    private AppConfig inForce;
+    /** The release of the last generation that went live, or null: with {@link #inForce}, what a crash restart relaunches. */
+    private Path liveRelease;
     private int crashRestarts;    // restarts since a generation last stayed up for STABLE
     private Instant nextRestart;  // when the scheduled crash restart is due, or null
     /** Crash restarts back off 1 s, 2 s, 4 s ... up to this, so a crash loop never spins the CPU. */
@@ -115,13 +128,23 @@ public final class Deployer implements AutoCloseable {
         return all;
     }
 
-    public Deployer(Config config, Launcher launcher, HealthProbe probe, TrafficSwitch traffic, StateStore store) {
-        this.config = config;
+    /** {@code config} is what the daemon started with; {@code source} reads the file again for each deploy. */
+    public Deployer(Config config, ConfigSource source, Launcher launcher, HealthProbe probe, TrafficSwitch traffic,
+            StateStore store) {
+        this.daemon = config.daemon();
+        this.source = source;
+        this.inForce = config.app();
         this.store = store;
         this.launcher = launcher;
         this.probe = probe;
         this.traffic = traffic;
-        this.reservedPorts = Set.of(config.port(), config.controlPort());
+        this.reservedPorts = Set.of(daemon.port(), daemon.controlPort());
+        traffic.queueTimeout(inForce.queueTimeout());
+    }
+
+    /** The config whose timeouts and limits are in force: the live generation's. */
+    public synchronized AppConfig inForce() {
+        return inForce;
     }
 
     /**
@@ -144,7 +167,7 @@ public final class Deployer implements AutoCloseable {
     private synchronized DeployTicket enqueue(Trigger trigger, Path release) {
         if (closed) {
             return new DeployTicket(0, CompletableFuture.completedFuture(new DeployResult(
-                    0, false, trigger, 0, 0, "rainbowd is shutting down", Duration.ZERO, Instant.now())));
+                    0, false, trigger, 0, 0, "rainbowd is shutting down", List.of(), Duration.ZERO, Instant.now())));
         }
         if (pending != null) {
             pending.coalesced++;
@@ -178,7 +201,7 @@ public final class Deployer implements AutoCloseable {
     private GenerationStatus describe(Generation g) {
         Instant since = g.liveSince() != null ? g.liveSince() : g.started();
         return new GenerationStatus(g.number(), g.color(), g.port(), g.pid(), g.release().toString(), since,
-                g.backend().inFlight());
+                g.backend().inFlight(), g.app().digest(), g.app().read());
     }
 
     private void runPending() {
@@ -194,7 +217,7 @@ public final class Deployer implements AutoCloseable {
             if (trigger == Trigger.CRASH && live != null) {
                 // Someone deployed since the crash: nothing to restart.
                 DeployResult skipped = new DeployResult(p.id, true, trigger, live.number(), live.port(),
-                        "generation " + live.name() + " is live already", Duration.ZERO, Instant.now());
+                        "generation " + live.name() + " is live already", List.of(), Duration.ZERO, Instant.now());
                 last = skipped;
                 p.result.complete(skipped);
                 return;
@@ -232,10 +255,41 @@ public final class Deployer implements AutoCloseable {
     }
 
     private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
-        long deadline = t0 + config.healthDeadline().toNanos();
+        AppConfig app;
+        Path relaunch;
+        synchronized (this) {
+            // A crash restart relaunches what crashed, as it ran: an edit to the file since, good or
+            // bad, waits for a deploy someone asks for, so it cannot turn a crash into an outage.
+            relaunch = trigger == Trigger.CRASH ? liveRelease : null;
+            app = inForce;
+        }
+        List<String> needRestart = List.of();
+        if (relaunch == null) {
+            Config fresh;
+            try {
+                fresh = source.read();
+            } catch (ConfigException e) {
+                return failed(p, trigger, t0, 0, 0, e.getMessage());
+            }
+            app = fresh.app();
+            needRestart = daemon.changedIn(fresh.daemon());
+            log.info("deploy #{} ({}): read {} (config {})", p.id, trigger, daemon.file(), app.digest());
+            if (!needRestart.isEmpty()) {
+                log.warn("deploy #{}: {} changed in {}: {} until rainbowd restarts; the rest of the file applies now",
+                        p.id, String.join(", ", needRestart), daemon.file(),
+                        needRestart.size() == 1 ? "it waits" : "they wait");
+            }
+        }
+        DeployResult result = deploy(p, trigger, app, rollbackTo != null ? rollbackTo : relaunch, t0);
+        return needRestart.isEmpty() ? result : result.needingRestart(needRestart);
+    }
+
+    /** Launches {@code app} in {@code fixedRelease} (a rollback's or a crash restart's), else in the current release. */
+    private DeployResult deploy(Pending p, Trigger trigger, AppConfig app, Path fixedRelease, long t0) {
+        long deadline = t0 + app.healthDeadline().toNanos();
         Path release;
         try {
-            release = rollbackTo != null ? rollbackRelease(rollbackTo) : release();
+            release = fixedRelease != null ? existingRelease(fixedRelease, trigger) : release(app);
         } catch (IOException e) {
             return failed(p, trigger, t0, 0, 0, e.getMessage());
         }
@@ -243,7 +297,7 @@ public final class Deployer implements AutoCloseable {
             // A release link swapped back to the release that is live already: not a deploy.
             if (trigger == Trigger.RELEASE_LINK && live != null && live.release().equals(release)) {
                 return new DeployResult(p.id, true, trigger, live.number(), live.port(),
-                        "release " + release + " is already live", since(t0), Instant.now());
+                        "release " + release + " is already live", List.of(), since(t0), Instant.now());
             }
         }
         for (int attempt = 1; ; attempt++) {
@@ -256,22 +310,23 @@ public final class Deployer implements AutoCloseable {
             }
             Generation gen;
             try {
-                gen = launcher.launch(number, release, busy);
+                gen = launcher.launch(number, app, release, busy);
             } catch (IOException e) {
-                return failed(p, trigger, t0, 0, 0, "cannot launch `" + config.run() + "` in " + release + ": " + e.getMessage());
+                return failed(p, trigger, t0, 0, 0, "cannot launch `" + app.run() + "` in " + release + ": " + e.getMessage());
             }
             synchronized (this) {
                 starting = gen;
                 running.add(gen);
                 recordState();
-                deploying = progress(p, trigger, gen, phaseOf(config.readiness()), 0);
+                deploying = progress(p, trigger, gen, phaseOf(app.readiness()), 0);
                 if (closed) stop(gen); // close() may have looked for `starting` just before we set it
             }
             gen.exit().thenAccept(code -> exited(gen, code));
             String notReady = awaitReady(p, trigger, gen, deadline);
             if (notReady == null) {
                 if (cutover(p, gen)) {
-                        return new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, since(t0), Instant.now());
+                    return new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, List.of(), since(t0),
+                            Instant.now());
                 }
                 // It died between its healthy answer and the cutover, or we are shutting down.
                 notReady = isClosed() ? "rainbowd is shutting down" : exitReason(gen);
@@ -283,11 +338,11 @@ public final class Deployer implements AutoCloseable {
                 starting = null;
             }
             // Exiting before healthy is what a port race looks like: try again on a fresh port.
-            if (exited && attempt < config.launchAttempts() && System.nanoTime() < deadline && !isClosed()) {
-                log.info("deploy #{}: launch attempt {} of {} failed, retrying on a fresh port", p.id, attempt, config.launchAttempts());
+            if (exited && attempt < app.launchAttempts() && System.nanoTime() < deadline && !isClosed()) {
+                log.info("deploy #{}: launch attempt {} of {} failed, retrying on a fresh port", p.id, attempt, app.launchAttempts());
                 continue;
             }
-            String attempts = config.launchAttempts() > 1 && exited ? " (attempt " + attempt + " of " + config.launchAttempts() + ")" : "";
+            String attempts = app.launchAttempts() > 1 && exited ? " (attempt " + attempt + " of " + app.launchAttempts() + ")" : "";
             return failed(p, trigger, t0, gen.number(), gen.port(), "generation " + gen.name() + " " + notReady + attempts);
         }
     }
@@ -295,8 +350,9 @@ public final class Deployer implements AutoCloseable {
     /** Null when the generation is ready for traffic, else why not. */
     private String awaitReady(Pending p, Trigger trigger, Generation gen, long deadlineNanos) {
         Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
-        if (config.readiness() instanceof Readiness.HealthCheck hc) {
-            HealthProbe.Outcome outcome = probe.await(gen.port(), hc.path(), left, gen.exit(), n -> {
+        AppConfig app = gen.app();
+        if (app.readiness() instanceof Readiness.HealthCheck hc) {
+            HealthProbe.Outcome outcome = probe.withTimeout(app.healthTimeout()).await(gen.port(), hc.path(), left, gen.exit(), n -> {
                 listener.probing();
                 synchronized (this) {
                     if (starting == gen) deploying = progress(p, trigger, gen, "probing", n);
@@ -309,7 +365,7 @@ public final class Deployer implements AutoCloseable {
             }
             return gen.exit().isDone() ? exitReason(gen) : outcome.reason();
         }
-        Duration warmup = ((Readiness.Warmup) config.readiness()).time();
+        Duration warmup = ((Readiness.Warmup) app.readiness()).time();
         try {
             int code = gen.exit().get(Math.min(warmup.toMillis(), left.toMillis()), TimeUnit.MILLISECONDS);
             return "exited with status " + code + " during warmup";
@@ -338,6 +394,9 @@ public final class Deployer implements AutoCloseable {
             live = gen;
             starting = null;
             gen.markLive();
+            inForce = gen.app();
+            liveRelease = gen.release();
+            traffic.queueTimeout(inForce.queueTimeout());
             traffic.cutover(gen.backend());
             if (old != null) {
                 draining.add(old);
@@ -345,31 +404,31 @@ public final class Deployer implements AutoCloseable {
             }
             recordState(); // now with the app's own pid, read from its pidfile
             // Over maxGenerations, the oldest draining generations go at once, without draining.
-            for (int i = 0; 1 + draining.size() - evicted.size() > config.maxGenerations() && i < draining.size(); i++) {
+            for (int i = 0; 1 + draining.size() - evicted.size() > inForce.maxGenerations() && i < draining.size(); i++) {
                 evicted.add(draining.get(i));
             }
         }
         log.info("deploy #{}: cutover to generation {} port {} pid {}{}", p.id, gen.name(), gen.port(), gen.pid(),
                 old == null ? "" : " (generation " + old.name() + " draining, " + old.backend().inFlight() + " in flight)");
-        if (old != null && !evicted.contains(old)) drain(old);
+        if (old != null && !evicted.contains(old)) drain(old, gen.app().drainTimeout());
         for (Generation g : evicted) {
             log.warn("generation {} port {}: over maxGenerations ({}), stopping it without waiting for its {} request(s)",
-                    g.name(), g.port(), config.maxGenerations(), g.backend().inFlight());
+                    g.name(), g.port(), gen.app().maxGenerations(), g.backend().inFlight());
             stop(g);
         }
         return true;
     }
 
-    private void drain(Generation old) {
+    private void drain(Generation old, Duration drainTimeout) {
         // Async: the last request to finish completes the drain on the proxy's event loop, which
         // must not go on to log and stop a process.
         old.backend().drain().copy()
-                .orTimeout(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .orTimeout(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((ok, timeout) -> {
                     if (timeout != null) {
                         int aborted = old.backend().abortInFlight();
                         log.warn("generation {} port {}: drainTimeout {} ms passed, ended {} request(s) still in flight, stopping it",
-                                old.name(), old.port(), config.drainTimeout().toMillis(), aborted);
+                                old.name(), old.port(), drainTimeout.toMillis(), aborted);
                     } else {
                         log.info("generation {} port {}: drained", old.name(), old.port());
                     }
@@ -379,7 +438,7 @@ public final class Deployer implements AutoCloseable {
 
     private CompletableFuture<Void> stop(Generation g) {
         // Tracked including the bookkeeping after it, so shutdown has nothing left to write once it waited.
-        CompletableFuture<Void> done = g.stop(config.stopTimeout(), stopper).whenComplete((v, x) -> {
+        CompletableFuture<Void> done = g.stop(stopTimeout(), stopper).whenComplete((v, x) -> {
             synchronized (this) {
                 draining.remove(g);
                 if (running.remove(g)) recordState();
@@ -426,7 +485,7 @@ public final class Deployer implements AutoCloseable {
             live = null;
             traffic.clear(gen.backend());
             log.error("generation {} port {}: exited with status {} while live; {}", gen.name(), gen.port(), code,
-                    config.restartOnCrash() ? "requests wait for a new generation" : "restartOnCrash is off, requests wait for a redeploy");
+                    inForce.restartOnCrash() ? "requests wait for a new generation" : "restartOnCrash is off, requests wait for a redeploy");
             if (gen.liveSince() != null && gen.liveSince().plus(STABLE).isBefore(Instant.now())) crashRestarts = 0;
             scheduleCrashRestart();
         }
@@ -436,7 +495,7 @@ public final class Deployer implements AutoCloseable {
 
     /** Under the lock. The first restart is at once; each one after it without a stable generation waits twice as long. */
     private void scheduleCrashRestart() {
-        if (!config.restartOnCrash() || closed || nextRestart != null) return;
+        if (!inForce.restartOnCrash() || closed || nextRestart != null) return;
         long delay = crashRestarts == 0 ? 0
                 : Math.min(MAX_RESTART_DELAY.toMillis(), 1000L << Math.min(crashRestarts - 1, 20));
         crashRestarts++;
@@ -451,9 +510,9 @@ public final class Deployer implements AutoCloseable {
         }, delay, TimeUnit.MILLISECONDS);
     }
 
-    private Path release() throws IOException {
-        if (config.releaseLink().isPresent()) {
-            Path link = config.releaseLink().get();
+    private Path release(AppConfig app) throws IOException {
+        if (daemon.releaseLink().isPresent()) {
+            Path link = daemon.releaseLink().get();
             Path target;
             try {
                 target = link.toRealPath();
@@ -463,16 +522,22 @@ public final class Deployer implements AutoCloseable {
             if (!Files.isDirectory(target)) throw new IOException("releaseLink " + link + " points to " + target + ", not a directory");
             return target;
         }
-        Path dir = config.workingDir();
+        Path dir = app.workingDir();
         if (!Files.isDirectory(dir)) throw new IOException("workingDir " + dir + " is not a directory");
         return dir;
     }
 
-    private static Path rollbackRelease(Path release) throws IOException {
+    private static Path existingRelease(Path release, Trigger trigger) throws IOException {
         if (!Files.isDirectory(release)) {
-            throw new IOException("cannot roll back: the previous release " + release + " is gone");
+            throw new IOException(trigger == Trigger.ROLLBACK
+                    ? "cannot roll back: the previous release " + release + " is gone"
+                    : "cannot restart: the release " + release + " that crashed is gone");
         }
         return release;
+    }
+
+    private synchronized Duration stopTimeout() {
+        return inForce.stopTimeout();
     }
 
     /** Called under the lock, so snapshots reach the single writer thread in the order of the changes. */
@@ -502,7 +567,7 @@ public final class Deployer implements AutoCloseable {
     }
 
     private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason) {
-        return new DeployResult(p.id, false, trigger, generation, port, reason, since(t0), Instant.now());
+        return new DeployResult(p.id, false, trigger, generation, port, reason, List.of(), since(t0), Instant.now());
     }
 
     private static Duration since(long t0) {
@@ -540,7 +605,7 @@ public final class Deployer implements AutoCloseable {
             List.copyOf(draining).forEach(this::stop);
         }
         try {
-            worker.awaitTermination(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            worker.awaitTermination(stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -550,7 +615,7 @@ public final class Deployer implements AutoCloseable {
         // Including stops started elsewhere: a crashed generation's remains, a failed launch.
         CompletableFuture<?>[] stops = stopping.toArray(CompletableFuture[]::new);
         try {
-            CompletableFuture.allOf(stops).get(config.stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(stops).get(stopTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {

@@ -2,6 +2,10 @@ package dev.rainbowd.deploy;
 
 import java.time.Instant;
 
-/** One generation in {@code GET /status}. {@code since} is when it went live (or was launched). */
+/**
+ * One generation in {@code GET /status}. {@code since} is when it went live (or was launched);
+ * {@code config} is the digest of the settings it runs, read from the file at {@code configRead}.
+ */
 public record GenerationStatus(
-        int generation, String color, int port, long pid, String release, Instant since, int inFlight) {}
+        int generation, String color, int port, long pid, String release, Instant since, int inFlight,
+        String config, Instant configRead) {}

@@ -42,12 +42,12 @@ public final class HealthProbe implements AutoCloseable {
     private final OkHttpClient client;
 
     public HealthProbe(Duration probeTimeout) {
-        this.probeTimeout = probeTimeout;
-        this.client = new OkHttpClient.Builder()
-                .connectTimeout(probeTimeout)
-                .readTimeout(probeTimeout)
-                .writeTimeout(probeTimeout)
-                .callTimeout(probeTimeout)
+        this(probeTimeout, new OkHttpClient.Builder()
+                // No client-wide timeouts: each call gets its deploy's healthTimeout (Call.timeout()),
+                // which a redeploy may change.
+                .connectTimeout(Duration.ZERO)
+                .readTimeout(Duration.ZERO)
+                .writeTimeout(Duration.ZERO)
                 // A probe must see the app as it is: no silent retry, no redirect, no cache, and
                 // no pooled connection (a stale one would fail a healthy app, a live one hide a dead accept loop).
                 .retryOnConnectionFailure(false)
@@ -58,7 +58,17 @@ public final class HealthProbe implements AutoCloseable {
                 // Plain HTTP to 127.0.0.1 only: without a TLS spec OkHttp never builds an SSL context,
                 // which loaded ~500 classes and parsed the JDK's CA certificates (memory: issue 6).
                 .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT))
-                .build();
+                .build());
+    }
+
+    private HealthProbe(Duration probeTimeout, OkHttpClient client) {
+        this.probeTimeout = probeTimeout;
+        this.client = client;
+    }
+
+    /** The same client with another timeout per probe: each deploy probes with the healthTimeout it read. */
+    public HealthProbe withTimeout(Duration probeTimeout) {
+        return probeTimeout.equals(this.probeTimeout) ? this : new HealthProbe(probeTimeout, client);
     }
 
     /** One GET of {@code http://127.0.0.1:port/path}. Never throws. */

@@ -1,5 +1,6 @@
 package dev.rainbowd.process;
 
+import dev.rainbowd.config.AppConfig;
 import dev.rainbowd.proxy.Backend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ public final class Generation {
     private final int port;
     private final Path pidfile;
     private final Path release;
+    private final AppConfig app;
     private final Process process;
     private final ProcessTree tree;
     private final Backend backend;
@@ -37,11 +39,12 @@ public final class Generation {
     private volatile boolean pidfileSettled;
     private CompletableFuture<Void> stopped; // guarded by this
 
-    Generation(int number, int port, Path pidfile, Path release, Process process) {
+    Generation(int number, int port, Path pidfile, Path release, AppConfig app, Process process) {
         this.number = number;
         this.port = port;
         this.pidfile = pidfile;
         this.release = release;
+        this.app = app;
         this.process = process;
         this.tree = new ProcessTree(process.toHandle());
         this.backend = new Backend(number, port);
@@ -52,6 +55,8 @@ public final class Generation {
     public String color() { return Colors.of(number); }
     public int port() { return port; }
     public Path release() { return release; }
+    /** The settings it was launched with: its own timeouts, and what a crash restart relaunches. */
+    public AppConfig app() { return app; }
     public Backend backend() { return backend; }
     public Instant started() { return started; }
     public Instant liveSince() { return liveSince; }

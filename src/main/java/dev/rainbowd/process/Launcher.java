@@ -1,5 +1,6 @@
 package dev.rainbowd.process;
 
+import dev.rainbowd.config.AppConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,13 +32,10 @@ public final class Launcher {
     private static final List<String> SYSTEMD_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
             "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
-    private final String run;
-    private final Map<String, String> env;
     private final Path stateDir;
 
-    public Launcher(String run, Map<String, String> env, Path stateDir) {
-        this.run = run;
-        this.env = Map.copyOf(env);
+    /** What to launch comes with each launch; the launcher only knows where pidfiles go. */
+    public Launcher(Path stateDir) {
         this.stateDir = stateDir;
     }
 
@@ -54,12 +52,12 @@ public final class Launcher {
         return argv;
     }
 
-    /** Launches generation {@code number} in {@code release}, on a free port not in {@code busy}. */
-    public Generation launch(int number, Path release, Set<Integer> busy) throws IOException {
+    /** Launches generation {@code number} of {@code app} in {@code release}, on a free port not in {@code busy}. */
+    public Generation launch(int number, AppConfig app, Path release, Set<Integer> busy) throws IOException {
         int port = freePort(busy);
         Path pidfile = stateDir.resolve("generation-" + number + ".pid");
         Files.deleteIfExists(pidfile);
-        ProcessBuilder pb = new ProcessBuilder(command(run, port, pidfile))
+        ProcessBuilder pb = new ProcessBuilder(command(app.run(), port, pidfile))
                 .directory(release.toFile())
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -67,14 +65,14 @@ public final class Launcher {
         // systemd's messages are rainbowd's: an app that notifies (gunicorn does) would tell systemd
         // READY before it is healthy, or STOPPING for us. Socket activation is not passed on either.
         for (String var : SYSTEMD_VARIABLES) environment.remove(var);
-        environment.putAll(env);
+        environment.putAll(app.env());
         environment.put("PORT", Integer.toString(port));
         environment.put("PIDFILE", pidfile.toString());
         environment.put("RAINBOW_GENERATION", Integer.toString(number));
         Process process = pb.start();
-        Generation gen = new Generation(number, port, pidfile, release, process);
+        Generation gen = new Generation(number, port, pidfile, release, app, process);
         pump(gen, process);
-        log.info("generation {} port {} pid {}: launched in {}", gen.name(), port, process.pid(), release);
+        log.info("generation {} port {} pid {}: launched in {} (config {})", gen.name(), port, process.pid(), release, app.digest());
         return gen;
     }
 

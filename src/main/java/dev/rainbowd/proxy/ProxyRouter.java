@@ -33,14 +33,12 @@ public final class ProxyRouter extends Handler.Wrapper {
     static final int MAX_HEADERS = 32 * 1024;
 
     private final TrafficSwitch traffic;
-    private final Duration queueTimeout;
     private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder hungUp = new java.util.concurrent.atomic.LongAdder();
 
-    public ProxyRouter(TrafficSwitch traffic, Duration queueTimeout, Duration idleTimeout) {
+    public ProxyRouter(TrafficSwitch traffic, Duration idleTimeout) {
         super(new BackendProxy(idleTimeout));
         this.traffic = traffic;
-        this.queueTimeout = queueTimeout;
     }
 
     /**
@@ -75,7 +73,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
             return true;
         }
-        new Exchange(request, response, callback, System.nanoTime() + queueTimeout.toNanos()).route(null);
+        new Exchange(request, response, callback, System.nanoTime() + traffic.queueTimeout().toNanos()).route(null);
         return true;
     }
 

@@ -1,5 +1,6 @@
 package dev.rainbowd.proxy;
 
+import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
@@ -12,6 +13,7 @@ public final class TrafficSwitch {
     private final AtomicReference<Backend> live = new AtomicReference<>();
     private final Queue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private volatile boolean shutdown;
+    private volatile Duration queueTimeout = Duration.ofSeconds(30);
 
     /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
     interface Waiter {
@@ -19,6 +21,15 @@ public final class TrafficSwitch {
 
         /** Called once: with the new live backend, or with null at shutdown. */
         void wake(Backend live);
+    }
+
+    /** How long a request waits for a live generation; set by the deployer from the config in force. */
+    public void queueTimeout(Duration timeout) {
+        queueTimeout = timeout;
+    }
+
+    Duration queueTimeout() {
+        return queueTimeout;
     }
 
     /** Requests waiting for a live generation now. */

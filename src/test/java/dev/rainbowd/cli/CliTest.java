@@ -225,7 +225,7 @@ class CliTest {
             assertEquals(0, r.code(), r.err());
             assertEquals("", r.err());
             List<String> lines = r.out().lines().toList();
-            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+AGE\\s+RELEASE"), r.out());
+            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+AGE\\s+CONFIG\\s+CONFIG-READ\\s+RELEASE"), r.out());
             List<String[]> liveRows = lines.stream().filter(l -> l.startsWith("live ")).map(l -> l.split("\\s+")).toList();
             assertEquals(1, liveRows.size(), r.out());
             String[] row = liveRows.get(0);
@@ -235,7 +235,9 @@ class CliTest {
             assertEquals(Long.toString(live.pid()), row[4], r.out());
             assertEquals("0", row[5], r.out());
             assertTrue(row[6].matches("\\d+s"), "age: " + r.out());
-            assertEquals(live.release(), row[7], r.out());
+            assertEquals(live.config(), row[7], r.out());
+            assertTrue(row[8].matches("\\d+s"), "config read: " + r.out());
+            assertEquals(live.release(), row[9], r.out());
             assertTrue(r.out().matches("(?s).*last deploy: #1 live \\(startup, \\d+ ms, \\d+s ago\\)\\n.*"), r.out());
             assertFalse(r.out().contains("\033["), "no colour codes when not on a terminal");
         }
@@ -313,15 +315,56 @@ class CliTest {
     }
 
     @Test
-    void clientCommandsOnABadConfigExit78() throws Exception {
+    void clientCommandsThatCannotFindTheControlPortSaySo() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         s.put("port", "99999");
         Path file = TestDaemon.writeConfig(dir, s);
 
-        for (String cmd : List.of("status", "redeploy")) {
-            Run r = cli(cmd, "-c", file.toString());
-            assertEquals(78, r.code(), cmd);
+        Run status = cli("status", "-c", file.toString());
+        assertEquals(78, status.code());
+        assertOneErrorLine(status);
+        // A redeploy that cannot start is a failed deploy (exit 1), as one the daemon refuses.
+        Run redeploy = cli("redeploy", "-c", file.toString());
+        assertEquals(1, redeploy.code());
+        assertOneErrorLine(redeploy);
+        assertTrue(redeploy.err().startsWith("rainbowd: no deploy started: "), redeploy.err());
+        assertTrue(redeploy.err().contains("port: 99999"), redeploy.err());
+    }
+
+    @Test
+    void redeployOfAFileWithATypoExits1WithChecksLineAndStatusStillAnswers() throws Exception {
+        try (TestDaemon d = start()) {
+            Files.writeString(dir.resolve("rainbow.yaml"), "healthTimout: 1s\n", java.nio.file.StandardOpenOption.APPEND);
+            Run check = cli("check", "-c", file());
+            assertEquals(78, check.code());
+
+            Run r = cli("redeploy", "-c", file());
+
+            assertEquals(1, r.code(), r.out());
             assertOneErrorLine(r);
+            // check's line, word for word, after the deploy's number
+            assertEquals("rainbowd: deploy #2 failed: " + check.err().substring("rainbowd: ".length()), r.err());
+            assertEquals(1, d.status().live().generation());
+
+            Run s = cli("status", "-c", file());
+            assertEquals(0, s.code());
+            assertTrue(s.err().startsWith("rainbowd: warning: "), s.err());
+            assertTrue(s.out().contains("last deploy: #2 failed (control, "), s.out());
+            assertTrue(s.out().contains("did you mean \"healthTimeout\""), s.out());
+        }
+    }
+
+    @Test
+    void redeploySaysWhichChangesWaitForARestart() throws Exception {
+        try (TestDaemon d = start()) {
+            Files.writeString(dir.resolve("rainbow.yaml"), "host: localhost\n", java.nio.file.StandardOpenOption.APPEND);
+
+            Run r = cli("redeploy", "--quiet", "-c", file());
+
+            assertEquals(0, r.code(), r.err());
+            assertEquals("rainbowd: changed in the config, applied only when rainbowd restarts: host\n", r.err());
+            Run s = cli("status", "-c", file());
+            assertTrue(s.out().contains("changed in the config, waiting for a restart of rainbowd: host"), s.out());
         }
     }
 

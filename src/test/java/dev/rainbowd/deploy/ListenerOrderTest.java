@@ -47,7 +47,7 @@ class ListenerOrderTest {
         Config config = ConfigLoader.load(TestDaemon.writeConfig(dir, s));
         Files.createDirectories(config.stateDir());
         probe = new HealthProbe(config.healthTimeout());
-        deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe,
+        deployer = new Deployer(config, () -> ConfigLoader.load(config.file()), new Launcher(config.stateDir()), probe,
                 new TrafficSwitch(), new StateStore(config.stateDir()));
         deployer.listener(listener);
         return deployer;

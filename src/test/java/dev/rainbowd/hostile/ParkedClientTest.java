@@ -37,7 +37,8 @@ class ParkedClientTest {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        router = new ProxyRouter(traffic, Duration.ofSeconds(20), Duration.ofSeconds(30));
+        traffic.queueTimeout(Duration.ofSeconds(20));
+        router = new ProxyRouter(traffic, Duration.ofSeconds(30));
         server.setHandler(router);
         server.start();
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.config.AppConfig;
+import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.TestDaemon;
 import java.nio.file.Files;
@@ -54,8 +56,10 @@ class GenerationTest {
     void stopReachesTheWholeTreeEvenWhenItIgnoresSigterm() throws Exception {
         // The app ignores SIGTERM (inherited SIG_IGN), and leaves a child re-parented to init.
         String run = "trap '' TERM; (sleep 300 & echo $! > orphan.pid); " + Demo.run();
-        Launcher launcher = new Launcher(run, Map.of(), dir);
-        Generation gen = launcher.launch(1, dir, Set.of());
+        Map<String, String> settings = TestDaemon.defaults();
+        settings.put("run", run);
+        AppConfig app = ConfigLoader.load(TestDaemon.writeConfig(dir, settings)).app();
+        Generation gen = new Launcher(dir).launch(1, app, dir, Set.of());
         Path orphanFile = dir.resolve("orphan.pid");
         TestDaemon.await("the app to write its pidfile", () -> gen.pid() != gen.exit().getNow(-1) && Files.exists(dir.resolve("generation-1.pid")), Duration.ofSeconds(20));
         TestDaemon.await("the orphan", () -> Files.exists(orphanFile) && !read(orphanFile).isEmpty(), Duration.ofSeconds(10));

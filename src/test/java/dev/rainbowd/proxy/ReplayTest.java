@@ -47,7 +47,8 @@ class ReplayTest {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(2), Duration.ofSeconds(30)));
+        traffic.queueTimeout(Duration.ofSeconds(2));
+        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
         server.start();
         traffic.cutover(new Backend(1, backend.getLocalPort()));
     }
