@@ -99,8 +99,16 @@ class DaemonProcessTest {
     }
 
     @Test
-    void sighupRedeploys() throws Exception {
-        DaemonProcess d = startServing();
+    void sighupRedeploysTheConfigAsItIsOnDisk() throws Exception {
+        Map<String, String> settings = TestDaemon.defaults();
+        settings.put("env", "{DEMO_GREETING: before}");
+        DaemonProcess d = start(config(settings));
+        d.awaitLive(Duration.ofSeconds(30));
+        assertEquals("before\n", get(d, "/env?name=DEMO_GREETING").body());
+        // systemctl reload after an edit: the same port, a new env
+        settings.put("port", Integer.toString(ConfigLoader.load(dir.resolve("rainbow.yaml")).port()));
+        settings.put("env", "{DEMO_GREETING: after}");
+        config(settings);
 
         d.signal("HUP");
 
@@ -114,6 +122,7 @@ class DaemonProcessTest {
         assertEquals("live", last.get("state"));
         assertEquals(2, JsonParse.map(status.get("live")).get("generation"));
         assertTrue(d.process().isAlive(), "SIGHUP must not stop the daemon");
+        assertEquals("after\n", get(d, "/env?name=DEMO_GREETING").body());
         d.process().destroy();
         assertEquals(0, d.awaitExit(EXIT));
         d.assertBackendsGone();
