@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -20,12 +21,14 @@ import java.util.TreeMap;
 public record AppConfig(
         String run,
         Readiness readiness,
+        Optional<String> healthCheckHost,
         Path workingDir,
         Map<String, String> env,
         Duration healthTimeout,
         Duration healthDeadline,
         Duration drainTimeout,
         Duration stopTimeout,
+        StopSignal stopSignal,
         int maxGenerations,
         int launchAttempts,
         boolean restartOnCrash,
@@ -45,10 +48,11 @@ public record AppConfig(
         StringBuilder s = new StringBuilder();
         s.append("run=").append(run).append('\0')
                 .append("readiness=").append(readiness).append('\0')
+                .append("healthCheckHost=").append(healthCheckHost.orElse("")).append('\0')
                 .append("workingDir=").append(workingDir).append('\0');
         new TreeMap<>(env).forEach((k, v) -> s.append("env.").append(k).append('=').append(v).append('\0'));
         s.append(healthTimeout).append('\0').append(healthDeadline).append('\0').append(drainTimeout).append('\0')
-                .append(stopTimeout).append('\0').append(maxGenerations).append('\0').append(launchAttempts).append('\0')
+                .append(stopTimeout).append('\0').append(stopSignal).append('\0').append(maxGenerations).append('\0').append(launchAttempts).append('\0')
                 .append(restartOnCrash).append('\0').append(queueTimeout);
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));

@@ -37,6 +37,8 @@ public record Config(
         boolean restartOnCrash,
         Duration queueTimeout,
         Path stateDir,
+        StopSignal stopSignal,
+        Optional<String> healthCheckHost,
         Instant read) {
 
     public Config {
@@ -55,8 +57,8 @@ public record Config(
 
     /** What a deploy launches with these settings. */
     public AppConfig app() {
-        return new AppConfig(run, readiness, workingDir, env, healthTimeout, healthDeadline, drainTimeout, stopTimeout,
-                maxGenerations, launchAttempts, restartOnCrash, queueTimeout, read);
+        return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
+                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, read);
     }
 
     /**
@@ -102,6 +104,8 @@ public record Config(
         s.put("restartOnCrash", Boolean.toString(restartOnCrash));
         s.put("queueTimeout", Durations.format(queueTimeout));
         s.put("stateDir", printable(stateDir.toString()));
+        s.put("stopSignal", stopSignal.name());
+        s.put("healthCheckHost", healthCheckHost.orElse("-"));
         return s;
     }
 

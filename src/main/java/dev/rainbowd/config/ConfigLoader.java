@@ -54,7 +54,7 @@ public final class ConfigLoader {
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
             "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
-            "restartOnCrash", "queueTimeout", "stateDir");
+            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost");
 
     static final Path RUN_BASE = Path.of("/run/rainbow");
 
@@ -66,6 +66,7 @@ public final class ConfigLoader {
 
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
+    private static final Pattern HOST_HEADER = Pattern.compile("[A-Za-z0-9._-]+(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?");
 
     private ConfigLoader() {}
 
@@ -329,9 +330,11 @@ public final class ConfigLoader {
             boolean restartOnCrash = bool("restartOnCrash", true);
             Duration queueTimeout = duration("queueTimeout", Duration.ofSeconds(30), false);
             Path stateDir = path("stateDir").orElseGet(() -> defaultStateDir(port, environment, runBase));
+            StopSignal stopSignal = stopSignal();
+            Optional<String> healthCheckHost = healthCheckHost(readiness);
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {
@@ -398,6 +401,29 @@ public final class ConfigLoader {
                 throw err("healthCheckPath", p, "is not a valid URL path (percent-encode spaces and special characters)");
             }
             return new Readiness.HealthCheck(p);
+        }
+
+        private StopSignal stopSignal() throws ConfigException {
+            Optional<String> name = string("stopSignal", "a signal name such as QUIT");
+            if (name.isEmpty()) return StopSignal.TERM;
+            return StopSignal.parse(name.get()).orElseThrow(() -> err("stopSignal", name.get(),
+                    "is not a graceful stop signal; use one of " + StopSignal.names()
+                            + " (SIGKILL follows after stopTimeout anyway)"));
+        }
+
+        /** The Host header of probes: Django's ALLOWED_HOSTS and Rails' config.hosts refuse 127.0.0.1:PORT. */
+        private Optional<String> healthCheckHost(Readiness readiness) throws ConfigException {
+            Optional<String> value = string("healthCheckHost", "a host name, optionally with :port");
+            if (value.isEmpty()) return Optional.empty();
+            String h = value.get().strip();
+            if (!(readiness instanceof Readiness.HealthCheck)) {
+                throw err("healthCheckHost", value.get(), "is set, but without healthCheckPath nothing is probed");
+            }
+            // A header value: no spaces, no control bytes, nothing a request line could be split on.
+            if (h.isEmpty() || h.length() > 255 || !HOST_HEADER.matcher(h).matches()) {
+                throw err("healthCheckHost", value.get(), "is not a host name (e.g. shop.example.com or shop.example.com:443)");
+            }
+            return Optional.of(h);
         }
 
         private int integer(String key, int fallback, int min, int max) throws ConfigException {

@@ -118,7 +118,7 @@ public final class Daemon implements AutoCloseable {
         java.nio.channels.FileLock lock = lockStateDir(config.stateDir());
         StateStore store = new StateStore(config.stateDir());
         try {
-            store.stopOrphans(config.stopTimeout()); // before we launch anything of our own
+            store.stopOrphans(config.stopSignal(), config.stopTimeout()); // before we launch anything of our own
         } catch (IOException e) {
             throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
         }

@@ -352,7 +352,8 @@ public final class Deployer implements AutoCloseable {
         Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
         AppConfig app = gen.app();
         if (app.readiness() instanceof Readiness.HealthCheck hc) {
-            HealthProbe.Outcome outcome = probe.withTimeout(app.healthTimeout()).await(gen.port(), hc.path(), left, gen.exit(), n -> {
+            HealthProbe.Outcome outcome = probe.withTimeout(app.healthTimeout()).await(gen.port(), hc.path(), app.healthCheckHost(), left,
+                    gen.exit(), n -> {
                 listener.probing();
                 synchronized (this) {
                     if (starting == gen) deploying = progress(p, trigger, gen, "probing", n);

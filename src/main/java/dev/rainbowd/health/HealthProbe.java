@@ -7,6 +7,8 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +39,7 @@ public final class HealthProbe implements AutoCloseable {
     static final Duration EAGER_PHASE = Duration.ofSeconds(5);
     static final Duration EAGER_MAX = Duration.ofMillis(50);
     private static final Duration MIN_PROBE = Duration.ofMillis(10);
+    private static final Set<String> HOST_REFUSALS = Set.of("HTTP 400", "HTTP 403", "HTTP 421");
 
     private final Duration probeTimeout;
     private final OkHttpClient client;
@@ -73,7 +76,12 @@ public final class HealthProbe implements AutoCloseable {
 
     /** One GET of {@code http://127.0.0.1:port/path}. Never throws. */
     public ProbeResult probe(int port, String path) {
-        return probe(port, path, probeTimeout, new AtomicReference<>());
+        return probe(port, path, Optional.empty(), probeTimeout, new AtomicReference<>());
+    }
+
+    /** {@link #await(int, String, Optional, Duration, CompletableFuture, IntConsumer)} with the default Host. */
+    public Outcome await(int port, String path, Duration deadline, CompletableFuture<?> abort, IntConsumer onAttempt) {
+        return await(port, path, Optional.empty(), deadline, abort, onAttempt);
     }
 
     /**
@@ -81,7 +89,8 @@ public final class HealthProbe implements AutoCloseable {
      * (the deployer passes the process's exit future, so a process that dies fails at once).
      * {@code onAttempt} gets the attempt number (from 1) before each probe.
      */
-    public Outcome await(int port, String path, Duration deadline, CompletableFuture<?> abort, IntConsumer onAttempt) {
+    public Outcome await(int port, String path, Optional<String> host, Duration deadline, CompletableFuture<?> abort,
+            IntConsumer onAttempt) {
         long start = System.nanoTime();
         long end = start + deadline.toNanos();
         Backoff backoff = new Backoff(BACKOFF_INITIAL, BACKOFF_MAX, ThreadLocalRandom.current());
@@ -100,13 +109,13 @@ public final class HealthProbe implements AutoCloseable {
             // A probe with next to no time left can only time out: report the last real answer.
             if (remaining <= 0 || (last != null && remaining < MIN_PROBE.toNanos())) {
                 return failed(start, attempts, "not healthy after " + human(deadline) + " (" + probes(attempts)
-                        + (last == null ? "" : ", last: " + last.detail()) + ")");
+                        + (last == null ? "" : ", last: " + last.detail()) + ")" + hostHint(last, port, host));
             }
             attempts++;
             onAttempt.accept(attempts);
             // Shorten the last probe so the deadline is kept.
             Duration timeout = Duration.ofNanos(Math.min(probeTimeout.toNanos(), remaining));
-            last = probe(port, path, timeout, inFlight);
+            last = probe(port, path, host, timeout, inFlight);
             if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null);
             long delay = backoff.next().toNanos();
             // Most apps get ready within seconds of launch: probing often then is what puts a ready
@@ -128,11 +137,13 @@ public final class HealthProbe implements AutoCloseable {
         }
     }
 
-    private ProbeResult probe(int port, String path, Duration timeout, AtomicReference<Call> inFlight) {
+    private ProbeResult probe(int port, String path, Optional<String> host, Duration timeout, AtomicReference<Call> inFlight) {
         String url = "http://127.0.0.1:" + port + (path.startsWith("/") ? path : "/" + path);
         Request request;
         try {
-            request = new Request.Builder().url(url).header("Connection", "close").build();
+            Request.Builder b = new Request.Builder().url(url).header("Connection", "close");
+            host.ifPresent(h -> b.header("Host", h));
+            request = b.build();
         } catch (IllegalArgumentException e) {
             return new ProbeResult(false, "invalid URL " + url);
         }
@@ -166,6 +177,16 @@ public final class HealthProbe implements AutoCloseable {
         if (e instanceof SocketException && message.contains("reset")) return "connection reset";
         if (message.startsWith("unexpected end of stream")) return "connection closed without a response";
         return e.getClass().getSimpleName() + ": " + message;
+    }
+
+    /**
+     * 400 (Django), 403 (Rails' host authorization), 421 (misdirected): what an app answers a Host
+     * it does not serve. Saying so, with the key, turns an hour of guessing into a one-line fix.
+     */
+    private static String hostHint(ProbeResult last, int port, Optional<String> host) {
+        if (last == null || !HOST_REFUSALS.contains(last.detail())) return "";
+        return "; the app may refuse the probes' Host header " + host.orElse("127.0.0.1:" + port)
+                + " (Django's ALLOWED_HOSTS, Rails' config.hosts): set healthCheckHost to a name it serves";
     }
 
     private static Outcome failed(long start, int attempts, String reason) {

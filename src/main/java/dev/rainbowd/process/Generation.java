@@ -117,7 +117,7 @@ public final class Generation {
     }
 
     /**
-     * Stops the generation: SIGTERM to the app's pid, then SIGKILL to whatever is left of its
+     * Stops the generation: its stopSignal (SIGTERM by default) to the app's pid, then SIGKILL to whatever is left of its
      * process tree after {@code timeout}. Idempotent: later calls return the same future.
      */
     public CompletableFuture<Void> stop(Duration timeout, Executor executor) {
@@ -141,8 +141,8 @@ public final class Generation {
     private void terminate(Duration timeout) {
         long target = pid();
         long t0 = System.nanoTime();
-        log.info("generation {} port {} pid {}: SIGTERM", name(), port, target);
-        int killed = tree.terminate(target, timeout);
+        log.info("generation {} port {} pid {}: {}", name(), port, target, app.stopSignal());
+        int killed = tree.terminate(target, app.stopSignal(), timeout);
         if (killed > 0) {
             log.warn("generation {} port {}: {} process(es) still running after {} ms, SIGKILL", name(), port, killed,
                     timeout.toMillis());

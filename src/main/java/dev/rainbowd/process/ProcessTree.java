@@ -1,5 +1,6 @@
 package dev.rainbowd.process;
 
+import dev.rainbowd.config.StopSignal;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The processes that belong to one generation.
@@ -20,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * that was re-parented to init, which is exactly the process that would otherwise be leaked.
  */
 final class ProcessTree {
+    private static final Logger log = LoggerFactory.getLogger(ProcessTree.class);
     private static final Path PROC = Path.of("/proc");
     private static final long POLL_MS = 20;
     private static final long SCAN_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
@@ -85,11 +89,11 @@ final class ProcessTree {
     }
 
     /**
-     * SIGTERM to {@code target} (if it is one of ours), then SIGKILL to whatever of the tree is left
-     * after {@code timeout}. Returns how many processes had to be killed.
+     * {@code signal} to {@code target} (if it is one of ours), then SIGKILL to whatever of the tree is
+     * left after {@code timeout}. Returns how many processes had to be killed.
      */
-    int terminate(long target, Duration timeout) {
-        if (contains(target)) ProcessHandle.of(target).ifPresent(ProcessHandle::destroy);
+    int terminate(long target, StopSignal signal, Duration timeout) {
+        if (contains(target)) ProcessHandle.of(target).ifPresent(p -> send(p, signal));
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ProcessHandle> left = members();
         // Liveness of the known members is cheap; a full scan of /proc (for new children) is not.
@@ -113,6 +117,27 @@ final class ProcessTree {
             // SIGKILL cannot be caught: this is only the kernel tearing them down
         }
         return left.size();
+    }
+
+    /**
+     * The JDK sends only SIGTERM and SIGKILL; any other signal goes through the shell's kill
+     * builtin (/bin/sh is what runs every generation anyway). A stop is rare: one fork is nothing.
+     */
+    static void send(ProcessHandle p, StopSignal signal) {
+        if (signal == StopSignal.TERM) {
+            p.destroy();
+            return;
+        }
+        try {
+            Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -s " + signal.name() + " \"$1\"", "rainbowd-stop",
+                    Long.toString(p.pid())).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS)) kill.destroyForcibly();
+        } catch (IOException e) {
+            log.warn("cannot send {} to pid {} ({}); SIGKILL follows after stopTimeout", signal, p.pid(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static boolean pause(long ms) {

@@ -1,5 +1,6 @@
 package dev.rainbowd.process;
 
+import dev.rainbowd.config.StopSignal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -91,9 +92,10 @@ public final class StateStore {
      * Stops what a previous daemon with this stateDir launched and did not stop (it was killed).
      * Each recorded root must still be the same process (same start time) to be touched; a root
      * that is gone still leaves its session to clean up (a session id is not reused while any
-     * member lives).
+     * member lives). {@code signal} is the config's stopSignal: the state does not record one, and
+     * the app server a restarted daemon runs is most likely the one its predecessor ran.
      */
-    public void stopOrphans(Duration stopTimeout) throws IOException {
+    public void stopOrphans(StopSignal signal, Duration stopTimeout) throws IOException {
         for (Entry e : load()) {
             ProcessHandle root = ProcessHandle.of(e.pid()).orElse(null);
             if (root != null && !sameProcess(root, e.startMillis())) continue; // the pid was recycled
@@ -103,7 +105,7 @@ public final class StateStore {
             long target = e.appPid() > 0 && tree.contains(e.appPid()) ? e.appPid() : e.pid();
             log.warn("generation {} port {} pid {}: left running by a daemon that was killed; stopping it ({} process(es))",
                     e.number(), e.port(), target, members.size());
-            int killed = tree.terminate(target, stopTimeout);
+            int killed = tree.terminate(target, signal, stopTimeout);
             log.info("generation {} port {}: orphan stopped{}", e.number(), e.port(),
                     killed > 0 ? " (" + killed + " needed SIGKILL)" : "");
         }

@@ -788,7 +788,7 @@ class ConfigFuzzTest {
     // document building
     // ------------------------------------------------------------------------------------------
 
-    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL }
+    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER }
 
     private static final Map<String, Kind> KEY_KINDS = new LinkedHashMap<>();
 
@@ -814,6 +814,8 @@ class ConfigFuzzTest {
         KEY_KINDS.put("restartOnCrash", Kind.BOOL);
         KEY_KINDS.put("queueTimeout", Kind.DURATION);
         KEY_KINDS.put("stateDir", Kind.PATH);
+        KEY_KINDS.put("stopSignal", Kind.SIGNAL); // no value below is a signal name: all must be refused
+        KEY_KINDS.put("healthCheckHost", Kind.HOST_HEADER);
         assertEquals(ConfigLoader.KEYS, List.copyOf(KEY_KINDS.keySet()), "the fuzzer covers every key of SPEC section 2");
     }
 
@@ -843,7 +845,7 @@ class ConfigFuzzTest {
         return s;
     }
 
-    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.TOKEN, Kind.PATH);
+    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH);
     private static final Set<Kind> ZERO_OK_DURATIONS = kinds(Kind.DURATION, Kind.WARMUP);
     private static final Set<Kind> DURATIONS = union(ZERO_OK_DURATIONS, Kind.POSITIVE_DURATION);
     private static final Set<Kind> NUMBERS = union(DURATIONS, Kind.PORT, Kind.SMALL_INT);

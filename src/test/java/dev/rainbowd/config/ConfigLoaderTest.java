@@ -657,4 +657,34 @@ class ConfigLoaderTest {
             assertEquals("sh run.sh", load(dir.resolve(name)).run(), name);
         }
     }
+
+    // ---- stopSignal, healthCheckHost ----
+
+    @Test
+    void stopSignalTakesANameWithOrWithoutSig() throws Exception {
+        assertEquals(StopSignal.TERM, load("run: x\nhealthCheckPath: /\n").stopSignal());
+        assertEquals(StopSignal.QUIT, load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").stopSignal());
+        assertEquals(StopSignal.INT, load("run: x\nhealthCheckPath: /\nstopSignal: SIGINT\n").stopSignal());
+        assertEquals(StopSignal.WINCH, load("run: x\nhealthCheckPath: /\nstopSignal: winch\n").stopSignal());
+        assertTrue(load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").describe().contains("stopSignal      = QUIT"));
+    }
+
+    @Test
+    void stopSignalRefusesWhatIsNoGracefulStop() throws Exception {
+        fails("run: x\nhealthCheckPath: /\nstopSignal: KILL\n", "stopSignal: \"KILL\" is not a graceful stop signal",
+                "TERM, QUIT, INT, HUP, USR1, USR2, WINCH");
+        fails("run: x\nhealthCheckPath: /\nstopSignal: 15\n", "stopSignal: 15");
+    }
+
+    @Test
+    void healthCheckHostIsAHostHeader() throws Exception {
+        assertEquals(Optional.empty(), load("run: x\nhealthCheckPath: /\n").healthCheckHost());
+        assertEquals(Optional.of("shop.example.com"),
+                load("run: x\nhealthCheckPath: /\nhealthCheckHost: shop.example.com\n").healthCheckHost());
+        assertEquals(Optional.of("shop.example.com:443"),
+                load("run: x\nhealthCheckPath: /\nhealthCheckHost: 'shop.example.com:443'\n").healthCheckHost());
+        fails("run: x\nhealthCheckPath: /\nhealthCheckHost: 'shop example'\n", "healthCheckHost: \"shop example\" is not a host name");
+        fails("run: x\nhealthCheckPath: /\nhealthCheckHost: \"a\\r\\nX-Injected: 1\"\n", "healthCheckHost: ", "is not a host name");
+        fails("run: x\nwarmupTime: 1s\nhealthCheckHost: shop.example.com\n", "without healthCheckPath nothing is probed");
+    }
 }

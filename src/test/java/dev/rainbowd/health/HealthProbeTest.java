@@ -1,6 +1,7 @@
 package dev.rainbowd.health;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -19,6 +20,7 @@ import dev.rainbowd.testing.Ports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -216,5 +218,30 @@ class HealthProbeTest {
         // At most 50 ms apart in the first seconds: dozens of probes in 2 s, where a back-off to 1 s
         // alone would make about 7. A generous floor, for a busy machine.
         assertTrue(o.attempts() >= 15, "probes in 2 s: " + o.attempts());
+    }
+
+    @Test
+    void probesSendTheConfiguredHost() {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(400)));
+        wm.stubFor(get("/health").withHeader("Host", equalTo("shop.example.com"))
+                .willReturn(aResponse().withStatus(200)));
+
+        Outcome outcome = probe.await(wm.port(), "/health", Optional.of("shop.example.com"), Duration.ofSeconds(10),
+                new CompletableFuture<>(), n -> {});
+
+        assertTrue(outcome.healthy(), outcome.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {400, 403, 421})
+    void aRefusedHostIsNamedInTheReasonWithTheKey(int status) {
+        wm.stubFor(get("/health").willReturn(aResponse().withStatus(status)));
+
+        Outcome outcome = probe.await(wm.port(), "/health", Duration.ofMillis(300), new CompletableFuture<>(), n -> {});
+
+        assertFalse(outcome.healthy());
+        assertTrue(outcome.reason().endsWith("last: HTTP " + status + "); the app may refuse the probes' Host header 127.0.0.1:"
+                + wm.port() + " (Django's ALLOWED_HOSTS, Rails' config.hosts): set healthCheckHost to a name it serves"),
+                outcome.reason());
     }
 }

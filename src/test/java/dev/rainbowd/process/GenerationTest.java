@@ -79,6 +79,25 @@ class GenerationTest {
         assertFalse(Files.exists(dir.resolve("generation-1.pid")));
     }
 
+    @Test
+    void stopSendsTheConfiguredStopSignal() throws Exception {
+        // Graceful on QUIT only, as unicorn is; TERM is ignored, so only QUIT can end it with 0.
+        Map<String, String> settings = TestDaemon.defaults();
+        settings.put("run", "trap 'exit 0' QUIT; trap '' TERM; : \"$1\" > started; while :; do sleep 0.05; done");
+        settings.put("stopSignal", "SIGQUIT");
+        AppConfig app = ConfigLoader.load(TestDaemon.writeConfig(dir, settings)).app();
+        Generation gen = new Launcher(dir).launch(1, app, dir, Set.of());
+        TestDaemon.await("the app's traps to be set", () -> Files.exists(dir.resolve("started")), Duration.ofSeconds(20));
+
+        var stopper = Executors.newSingleThreadExecutor();
+        try {
+            gen.stop(Duration.ofSeconds(30), stopper).get(40, TimeUnit.SECONDS);
+        } finally {
+            stopper.shutdown();
+        }
+        assertEquals(0, gen.exit().join(), "stopped by SIGQUIT, not SIGKILLed");
+    }
+
     private static String read(Path p) {
         try {
             return Files.readString(p).trim();
