@@ -38,7 +38,7 @@ public final class HealthProbe implements AutoCloseable {
     /** For this long after launch, probes are at most EAGER_MAX apart. */
     static final Duration EAGER_PHASE = Duration.ofSeconds(5);
     static final Duration EAGER_MAX = Duration.ofMillis(50);
-    private static final Duration MIN_PROBE = Duration.ofMillis(10);
+    static final Duration MIN_PROBE = Duration.ofMillis(10);
     private static final Set<String> HOST_REFUSALS = Set.of("HTTP 400", "HTTP 403", "HTTP 421");
 
     private final Duration probeTimeout;
