@@ -21,6 +21,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
@@ -50,6 +53,8 @@ public final class Daemon implements AutoCloseable {
     private final Server server;
     private final ServerConnector proxyConnector;
     private final ServerConnector controlConnector;
+    /** Counts the proxied requests in flight, for shutdown to wait on. */
+    private final GracefulHandler requests;
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
@@ -96,7 +101,8 @@ public final class Daemon implements AutoCloseable {
                 reportStatus();
             }
         });
-        Handler proxy = new GracefulHandler(router);
+        requests = new GracefulHandler(router);
+        Handler proxy = requests;
         Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source));
         server.setHandler(new ByConnector(proxy, control, controlConnector));
         server.setStopAtShutdown(false);
@@ -224,12 +230,26 @@ public final class Daemon implements AutoCloseable {
         if (watcher != null) watcher.close();
         deployer.stopDeploying();
         traffic.shutdown();
+        // Stop accepting and let the requests in flight finish. Open tunnels (WebSockets) stay
+        // connected through this: the apps get their stop signal with them open and close them
+        // themselves, with a close frame the clients understand, before the listeners go.
+        // (Not Graceful.shutdown(server): a connector's waits for every connection, tunnels included.)
+        for (Connector c : server.getConnectors()) c.shutdown(); // stop accepting
         try {
-            server.stop();
+            requests.shutdown().get(drainTimeout, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("drainTimeout {} ms passed with requests still in flight; stopping the generations", drainTimeout);
+        } catch (ExecutionException e) {
+            log.warn("stopping the listeners: {}", rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        deployer.close();
+        try {
+            server.stop(); // what is left, a tunnel whose app ignored its stop included, is cut here
         } catch (Exception e) {
             log.warn("stopping the listeners: {}", rootMessage(e));
         }
-        deployer.close();
         probe.close();
         systemd.close();
         if (stateLock != null) {
