@@ -64,13 +64,13 @@ final class StatusCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> s, java.time.Instant now, boolean ansi) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "AGE", "CONFIG", "CONFIG-READ", "RELEASE"});
+        rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "TUNNELS", "AGE", "CONFIG", "CONFIG-READ", "RELEASE"});
         if (s.get("live") instanceof Map<?, ?> live) rows.add(row("live", (Map<String, Object>) live, now));
         for (Object d : (List<Object>) s.getOrDefault("draining", List.of())) {
             rows.add(row("draining", (Map<String, Object>) d, now));
         }
         if (s.get("deploying") instanceof Map<?, ?> d) {
-            rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")), "", "",
+            rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")), "", "", "",
                     age(d.get("since"), now), "", "", "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"});
         }
         StringBuilder out = new StringBuilder();
@@ -105,7 +105,7 @@ final class StatusCommand implements Callable<Integer> {
 
     private static String[] row(String state, Map<String, Object> g, java.time.Instant now) {
         return new String[] {state, str(g.get("generation")), str(g.get("color")), str(g.get("port")),
-                str(g.get("pid")), str(g.get("inFlight")), age(g.get("since"), now), str(g.get("config")),
+                str(g.get("pid")), str(g.get("inFlight")), str(g.get("tunnels")), age(g.get("since"), now), str(g.get("config")),
                 age(g.get("configRead"), now), str(g.get("release"))};
     }
 

@@ -39,6 +39,7 @@ public record Config(
         Path stateDir,
         StopSignal stopSignal,
         Optional<String> healthCheckHost,
+        Duration tunnelIdleTimeout,
         Instant read) {
 
     public Config {
@@ -58,7 +59,7 @@ public record Config(
     /** What a deploy launches with these settings. */
     public AppConfig app() {
         return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
-                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, read);
+                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, read);
     }
 
     /**
@@ -106,6 +107,7 @@ public record Config(
         s.put("stateDir", printable(stateDir.toString()));
         s.put("stopSignal", stopSignal.name());
         s.put("healthCheckHost", healthCheckHost.orElse("-"));
+        s.put("tunnelIdleTimeout", Durations.format(tunnelIdleTimeout));
         return s;
     }
 

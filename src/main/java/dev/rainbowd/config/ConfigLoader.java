@@ -54,7 +54,7 @@ public final class ConfigLoader {
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
             "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
-            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost");
+            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout");
 
     static final Path RUN_BASE = Path.of("/run/rainbow");
 
@@ -332,9 +332,12 @@ public final class ConfigLoader {
             Path stateDir = path("stateDir").orElseGet(() -> defaultStateDir(port, environment, runBase));
             StopSignal stopSignal = stopSignal();
             Optional<String> healthCheckHost = healthCheckHost(readiness);
+            // HAProxy's documented `timeout tunnel` for WebSockets: a socket quiet for an hour is gone
+            // (its peer vanished without a FIN), while apps' heartbeats (20-30 s) keep live ones open.
+            Duration tunnelIdleTimeout = duration("tunnelIdleTimeout", Duration.ofHours(1), true);
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {

@@ -33,6 +33,7 @@ public final class StatusView {
         m.put("release", g.release());
         m.put("since", g.since().toString());
         m.put("inFlight", g.inFlight());
+        m.put("tunnels", g.tunnels());
         m.put("config", g.config());
         m.put("configRead", g.configRead().toString());
         return m;

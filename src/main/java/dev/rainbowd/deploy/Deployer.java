@@ -140,6 +140,7 @@ public final class Deployer implements AutoCloseable {
         this.traffic = traffic;
         this.reservedPorts = Set.of(daemon.port(), daemon.controlPort());
         traffic.queueTimeout(inForce.queueTimeout());
+        traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
     }
 
     /** The config whose timeouts and limits are in force: the live generation's. */
@@ -201,7 +202,7 @@ public final class Deployer implements AutoCloseable {
     private GenerationStatus describe(Generation g) {
         Instant since = g.liveSince() != null ? g.liveSince() : g.started();
         return new GenerationStatus(g.number(), g.color(), g.port(), g.pid(), g.release().toString(), since,
-                g.backend().inFlight(), g.app().digest(), g.app().read());
+                g.backend().inFlight(), g.backend().tunnels(), g.app().digest(), g.app().read());
     }
 
     private void runPending() {
@@ -398,6 +399,7 @@ public final class Deployer implements AutoCloseable {
             inForce = gen.app();
             liveRelease = gen.release();
             traffic.queueTimeout(inForce.queueTimeout());
+            traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
             traffic.cutover(gen.backend());
             if (old != null) {
                 draining.add(old);

@@ -57,6 +57,11 @@ public final class Metrics implements Deployer.Listener {
                 .labelNames("generation")
                 .callback(cb -> deployer.backends().forEach(b -> cb.call(b.inFlight(), Integer.toString(b.generation()))))
                 .register(registry);
+        GaugeWithCallback.builder().name("rainbowd_tunnels")
+                .help("Open tunnels (WebSockets and other upgraded connections), by generation; not in rainbowd_in_flight")
+                .labelNames("generation")
+                .callback(cb -> deployer.backends().forEach(b -> cb.call(b.tunnels(), Integer.toString(b.generation()))))
+                .register(registry);
         GaugeWithCallback.builder().name("rainbowd_generations")
                 .help("Generations by state")
                 .labelNames("state")

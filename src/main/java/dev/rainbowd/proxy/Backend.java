@@ -32,6 +32,8 @@ public final class Backend {
     /** The upstream requests in flight, so a drain that runs out of time can end them. */
     private final Set<org.eclipse.jetty.client.Request> upstream = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    /** Tunnels (WebSockets) open to it: counted apart, a drain does not wait for them. */
+    private final AtomicInteger tunnels = new AtomicInteger();
 
     public Backend(int generation, int port) {
         this.generation = generation;
@@ -71,6 +73,19 @@ public final class Backend {
         draining = true;
         tryClose();
         return drained;
+    }
+
+    /** Open tunnels to this generation (upgraded connections, e.g. WebSockets). */
+    public int tunnels() {
+        return tunnels.get();
+    }
+
+    void tunnelOpened() {
+        tunnels.incrementAndGet();
+    }
+
+    void tunnelClosed() {
+        tunnels.decrementAndGet();
     }
 
     void answered(int status) {

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpUpgrader;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http.HttpField;
@@ -35,6 +37,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     private static final long POOL_IDLE_MS = 1_500;
 
     private final Duration idleTimeout;
+    private final Supplier<Duration> tunnelIdleTimeout;
 
     /** A request that can be sent again after its backend failed before answering. */
     interface Replay {
@@ -45,8 +48,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         void sending(org.eclipse.jetty.client.Request upstream);
     }
 
-    BackendProxy(Duration idleTimeout) {
+    BackendProxy(Duration idleTimeout, Supplier<Duration> tunnelIdleTimeout) {
         this.idleTimeout = idleTimeout;
+        this.tunnelIdleTimeout = tunnelIdleTimeout;
         setViaHost("rainbowd"); // we send no Via, and this skips a host name lookup at start
     }
 
@@ -114,6 +118,13 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         return new HttpClient(transport);
     }
 
+    /** Jetty's proxy starts its client with no handler of 101s: an app's 101 went to the client bare. */
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        getHttpClient().getProtocolHandlers().put(new UpgradeResponses());
+    }
+
     @Override
     protected void configureHttpClient(HttpClient client) {
         super.configureHttpClient(client);
@@ -144,6 +155,14 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     protected void sendProxyToServerRequest(Request clientToProxyRequest, org.eclipse.jetty.client.Request proxyToServerRequest,
             Response proxyToClientResponse, Callback proxyToClientCallback) {
         if (proxyToClientCallback instanceof Replay r) r.sending(proxyToServerRequest);
+        String upgrade = Upgrades.requested(clientToProxyRequest);
+        if (upgrade != null) {
+            Backend backend = (Backend) clientToProxyRequest.getAttribute(BACKEND);
+            Duration idle = tunnelIdleTimeout.get();
+            HttpUpgrader.Factory tunnel = version -> new TunnelUpgrader(upgrade, clientToProxyRequest, proxyToClientResponse,
+                    proxyToClientCallback, backend, idle);
+            proxyToServerRequest.attribute(HttpUpgrader.Factory.class.getName(), tunnel);
+        }
         super.sendProxyToServerRequest(clientToProxyRequest, proxyToServerRequest, proxyToClientResponse, proxyToClientCallback);
     }
 
@@ -163,7 +182,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             Response.writeError(clientToProxyRequest, proxyToClientResponse, proxyToClientCallback, HttpStatus.BAD_REQUEST_400);
             return;
         }
-        if (nothingAnswered && proxyToClientCallback instanceof Replay r && r.replay(failure)) return;
+        boolean unsolicited = ProxyRouter.causedBy(failure, UpgradeResponses.Unsolicited.class);
+        if (unsolicited) log.warn("{} to {}: {}; answered 502", clientToProxyRequest.getHttpURI().getPathQuery(),
+                clientToProxyRequest.getAttribute(BACKEND), failure.getMessage());
+        if (nothingAnswered && !unsolicited && proxyToClientCallback instanceof Replay r && r.replay(failure)) return;
         super.onServerToProxyResponseFailure(clientToProxyRequest, proxyToServerRequest, serverToProxyResponse,
                 proxyToClientResponse, proxyToClientCallback, failure);
     }

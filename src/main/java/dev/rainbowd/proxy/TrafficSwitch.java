@@ -14,6 +14,7 @@ public final class TrafficSwitch {
     private final Queue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private volatile boolean shutdown;
     private volatile Duration queueTimeout = Duration.ofSeconds(30);
+    private volatile Duration tunnelIdleTimeout = Duration.ofHours(1);
 
     /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
     interface Waiter {
@@ -30,6 +31,15 @@ public final class TrafficSwitch {
 
     Duration queueTimeout() {
         return queueTimeout;
+    }
+
+    /** How long a tunnel (WebSocket) may carry no byte either way; set by the deployer from the config in force. */
+    public void tunnelIdleTimeout(Duration timeout) {
+        tunnelIdleTimeout = timeout;
+    }
+
+    Duration tunnelIdleTimeout() {
+        return tunnelIdleTimeout;
     }
 
     /** Requests waiting for a live generation now. */

@@ -225,7 +225,7 @@ class CliTest {
             assertEquals(0, r.code(), r.err());
             assertEquals("", r.err());
             List<String> lines = r.out().lines().toList();
-            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+AGE\\s+CONFIG\\s+CONFIG-READ\\s+RELEASE"), r.out());
+            assertTrue(lines.get(0).matches("STATE\\s+GEN\\s+COLOR\\s+PORT\\s+PID\\s+IN-FLIGHT\\s+TUNNELS\\s+AGE\\s+CONFIG\\s+CONFIG-READ\\s+RELEASE"), r.out());
             List<String[]> liveRows = lines.stream().filter(l -> l.startsWith("live ")).map(l -> l.split("\\s+")).toList();
             assertEquals(1, liveRows.size(), r.out());
             String[] row = liveRows.get(0);
@@ -234,10 +234,11 @@ class CliTest {
             assertEquals(Integer.toString(live.port()), row[3], r.out());
             assertEquals(Long.toString(live.pid()), row[4], r.out());
             assertEquals("0", row[5], r.out());
-            assertTrue(row[6].matches("\\d+s"), "age: " + r.out());
-            assertEquals(live.config(), row[7], r.out());
-            assertTrue(row[8].matches("\\d+s"), "config read: " + r.out());
-            assertEquals(live.release(), row[9], r.out());
+            assertEquals("0", row[6], "tunnels: " + r.out());
+            assertTrue(row[7].matches("\\d+s"), "age: " + r.out());
+            assertEquals(live.config(), row[8], r.out());
+            assertTrue(row[9].matches("\\d+s"), "config read: " + r.out());
+            assertEquals(live.release(), row[10], r.out());
             assertTrue(r.out().matches("(?s).*last deploy: #1 live \\(startup, \\d+ ms, \\d+s ago\\)\\n.*"), r.out());
             assertFalse(r.out().contains("\033["), "no colour codes when not on a terminal");
         }

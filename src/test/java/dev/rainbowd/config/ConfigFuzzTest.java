@@ -816,6 +816,7 @@ class ConfigFuzzTest {
         KEY_KINDS.put("stateDir", Kind.PATH);
         KEY_KINDS.put("stopSignal", Kind.SIGNAL); // no value below is a signal name: all must be refused
         KEY_KINDS.put("healthCheckHost", Kind.HOST_HEADER);
+        KEY_KINDS.put("tunnelIdleTimeout", Kind.POSITIVE_DURATION);
         assertEquals(ConfigLoader.KEYS, List.copyOf(KEY_KINDS.keySet()), "the fuzzer covers every key of SPEC section 2");
     }
 

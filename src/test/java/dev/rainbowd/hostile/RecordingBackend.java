@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,6 +53,8 @@ final class RecordingBackend implements AutoCloseable {
 
     /** Complete requests (head and body), in arrival order. */
     final Queue<Req> received = new ConcurrentLinkedQueue<>();
+    /** True once the proxy closed the connection it got an unsolicited 101 on (false: it sent more on it). */
+    final CompletableFuture<Boolean> bare101Closed = new CompletableFuture<>();
     /** The request line of every request whose head arrived, complete or not. */
     final Queue<String> heads = new ConcurrentLinkedQueue<>();
     final AtomicInteger connections = new AtomicInteger();
@@ -141,7 +144,7 @@ final class RecordingBackend implements AutoCloseable {
     }
 
     /** False when the connection is to end (on purpose). */
-    private static boolean answer(Socket s, OutputStream out, Req r) throws IOException {
+    private boolean answer(Socket s, OutputStream out, Req r) throws IOException {
         String path = r.target();
         switch (path) {
             case "/reset" -> {
@@ -190,6 +193,19 @@ final class RecordingBackend implements AutoCloseable {
                 out.write(Raw.ascii(h.append("\r\nok").toString()));
                 out.flush();
                 return true;
+            }
+            case "/bare-101" -> { // a 101 nobody asked for, then bytes a front proxy would take for a new request
+                out.write(Raw.ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                        + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"));
+                out.flush();
+                // What the proxy does with this connection now: it must close it, not send the next request on it.
+                try {
+                    s.setSoTimeout(20_000);
+                    bare101Closed.complete(s.getInputStream().read() < 0);
+                } catch (IOException e) {
+                    bare101Closed.complete(true);
+                }
+                return false;
             }
             default -> {
                 String body = "ok " + path;
