@@ -70,7 +70,7 @@ public record Config(
      */
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
-        settings().forEach((key, value) -> lines.add(String.format("%-15s = %s", key, value)));
+        settings().forEach((key, value) -> lines.add(String.format("%-17s = %s", key, value)));
         return lines;
     }
 

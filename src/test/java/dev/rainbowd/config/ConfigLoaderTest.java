@@ -623,19 +623,19 @@ class ConfigLoaderTest {
         assertEquals(ConfigLoader.KEYS.size(), lines.size());
         for (int i = 0; i < lines.size(); i++) {
             assertTrue(lines.get(i).startsWith(ConfigLoader.KEYS.get(i) + " "), lines.get(i));
-            assertEquals('=', lines.get(i).charAt(16), lines.get(i));
+            assertEquals('=', lines.get(i).charAt(18), lines.get(i));
         }
-        assertEquals("run             = sh run.sh", lines.get(0));
-        assertTrue(lines.contains("healthCheckPath = /health"));
-        assertTrue(lines.contains("warmupTime      = -"));
-        assertTrue(lines.contains("controlToken    = (set)"));
-        assertTrue(lines.contains("env             = A, SECRET_KEY (values not shown)"));
-        assertTrue(lines.contains("triggerFile     = -"));
-        assertTrue(lines.contains("healthTimeout   = 250ms"));
-        assertTrue(lines.contains("drainTimeout    = 90s"));
-        assertTrue(lines.contains("stopTimeout     = 10s"));
-        assertTrue(lines.contains("healthDeadline  = 1m"));
-        assertTrue(lines.contains("restartOnCrash  = true"));
+        assertEquals("run               = sh run.sh", lines.get(0));
+        assertTrue(lines.contains("healthCheckPath   = /health"));
+        assertTrue(lines.contains("warmupTime        = -"));
+        assertTrue(lines.contains("controlToken      = (set)"));
+        assertTrue(lines.contains("env               = A, SECRET_KEY (values not shown)"));
+        assertTrue(lines.contains("triggerFile       = -"));
+        assertTrue(lines.contains("healthTimeout     = 250ms"));
+        assertTrue(lines.contains("drainTimeout      = 90s"));
+        assertTrue(lines.contains("stopTimeout       = 10s"));
+        assertTrue(lines.contains("healthDeadline    = 1m"));
+        assertTrue(lines.contains("restartOnCrash    = true"));
         String all = String.join("\n", lines) + c;
         assertFalse(all.contains("s3cret") || all.contains("hunter2"), all);
     }
@@ -643,9 +643,9 @@ class ConfigLoaderTest {
     @Test
     void describeKeepsMultiLineRunOnOneLine() throws Exception {
         Config c = load("run: |\n  cd /srv\n  sh run.sh\nwarmupTime: 5s\n");
-        assertTrue(c.describe().contains("run             = \"cd /srv\\nsh run.sh\\n\""), c.describe().toString());
-        assertTrue(c.describe().contains("warmupTime      = 5s"));
-        assertTrue(c.describe().contains("healthCheckPath = -"));
+        assertTrue(c.describe().contains("run               = \"cd /srv\\nsh run.sh\\n\""), c.describe().toString());
+        assertTrue(c.describe().contains("warmupTime        = 5s"));
+        assertTrue(c.describe().contains("healthCheckPath   = -"));
     }
 
     @Test
@@ -666,7 +666,7 @@ class ConfigLoaderTest {
         assertEquals(StopSignal.QUIT, load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").stopSignal());
         assertEquals(StopSignal.INT, load("run: x\nhealthCheckPath: /\nstopSignal: SIGINT\n").stopSignal());
         assertEquals(StopSignal.WINCH, load("run: x\nhealthCheckPath: /\nstopSignal: winch\n").stopSignal());
-        assertTrue(load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").describe().contains("stopSignal      = QUIT"));
+        assertTrue(load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").describe().contains("stopSignal        = QUIT"));
     }
 
     @Test

@@ -55,6 +55,8 @@ final class RecordingBackend implements AutoCloseable {
     final Queue<Req> received = new ConcurrentLinkedQueue<>();
     /** True once the proxy closed the connection it got an unsolicited 101 on (false: it sent more on it). */
     final CompletableFuture<Boolean> bare101Closed = new CompletableFuture<>();
+    /** Completed to let /tunnel-stalled close its connection. */
+    final CompletableFuture<Void> stalledRelease = new CompletableFuture<>();
     /** The request line of every request whose head arrived, complete or not. */
     final Queue<String> heads = new ConcurrentLinkedQueue<>();
     final AtomicInteger connections = new AtomicInteger();
@@ -194,6 +196,26 @@ final class RecordingBackend implements AutoCloseable {
                 out.flush();
                 return true;
             }
+            case "/tunnel-until-eof" -> { // a switched protocol that reads to the client's EOF, then answers and closes
+                out.write(Raw.ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n"));
+                out.flush();
+                long n = 0;
+                byte[] buf = new byte[8192];
+                for (int k; (k = s.getInputStream().read(buf)) >= 0; ) n += k;
+                out.write(Raw.ascii("read " + n + " bytes, bye"));
+                out.flush();
+                return false;
+            }
+            case "/tunnel-stalled" -> { // switches, then reads nothing: what a slow reader looks like
+                out.write(Raw.ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n"));
+                out.flush();
+                try {
+                    stalledRelease.get();
+                } catch (Exception e) {
+                    // released or interrupted: close
+                }
+                return false;
+            }
             case "/bare-101" -> { // a 101 nobody asked for, then bytes a front proxy would take for a new request
                 out.write(Raw.ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
                         + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -227,6 +249,7 @@ final class RecordingBackend implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        stalledRelease.complete(null);
         server.close();
         for (Socket s : open) {
             try {

@@ -93,4 +93,49 @@ class UpgradeHostileInputTest {
         assertFalse(app.received.stream().anyMatch(q -> q.requestLine().contains("/smuggled")));
         assertEquals(200, Raw.exchange(connector.getLocalPort(), "GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
     }
+
+    private static final String TEST_UPGRADE = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n";
+
+    @Test
+    void aHalfCloseIsPassedOnAndTheOtherWayStaysOpen() throws Exception {
+        try (Socket s = Raw.connect(connector.getLocalPort(), 30_000)) {
+            Raw.write(s, Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-until-eof")));
+            Raw.Resp r = Raw.read(s.getInputStream(), true);
+            assertEquals(101, r.status(), r.toString());
+            byte[] payload = new byte[100_000];
+            s.getOutputStream().write(payload);
+            s.shutdownOutput(); // the client is done sending, not done listening
+
+            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertEquals("read 100000 bytes, bye", answer, "the app saw our EOF, and its answer came back after it");
+        }
+    }
+
+    @Test
+    void aSlowReaderStopsTheSenderInsteadOfFillingTheProxysMemory() throws Exception {
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                new java.net.InetSocketAddress("127.0.0.1", connector.getLocalPort()))) {
+            c.write(java.nio.ByteBuffer.wrap(Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-stalled"))));
+            Raw.Resp r = Raw.read(c.socket().getInputStream(), true);
+            assertEquals(101, r.status(), r.toString());
+            c.configureBlocking(false);
+            // The app reads nothing. Whatever the proxy accepts beyond the sockets' kernel buffers it
+            // would have to hold itself: it must stop reading instead, and so the sender stalls.
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16);
+            long written = 0;
+            long limit = 256L << 20;
+            try (java.nio.channels.Selector sel = java.nio.channels.Selector.open()) {
+                c.register(sel, java.nio.channels.SelectionKey.OP_WRITE);
+                while (written < limit) {
+                    chunk.clear();
+                    int n = c.write(chunk);
+                    written += n;
+                    // Writable again within 2 s means the other side is still taking bytes.
+                    if (n == 0 && sel.select(2_000) == 0) break;
+                    sel.selectedKeys().clear();
+                }
+            }
+            assertTrue(written < 64L << 20, "the proxy took " + (written >> 20) + " MB for an app that reads nothing");
+        }
+    }
 }
