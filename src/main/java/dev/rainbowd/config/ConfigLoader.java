@@ -613,10 +613,23 @@ public final class ConfigLoader {
         }
     }
 
-    /** SPEC: {@code /run/rainbow/<port>} if that base is a writable directory, else {@code $TMPDIR/rainbowd-<port>}. */
+    /**
+     * SPEC: {@code /run/rainbow/<port>} if that base is a writable directory, else
+     * {@code $XDG_RUNTIME_DIR/rainbowd-<port>} when set (the user's own, 0700: nobody else can make
+     * the directory first), else {@code $TMPDIR/rainbowd-<port>} (checked at start: see StateDir).
+     */
     static Path defaultStateDir(int port, Map<String, String> environment, Path runBase) {
         if (Files.isDirectory(runBase) && Files.isWritable(runBase)) {
             return runBase.resolve(Integer.toString(port)).toAbsolutePath().normalize();
+        }
+        String runtime = environment.get("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isBlank()) {
+            try {
+                Path dir = Path.of(runtime);
+                if (dir.isAbsolute() && Files.isDirectory(dir)) return dir.normalize().resolve("rainbowd-" + port);
+            } catch (InvalidPathException e) {
+                // fall back to TMPDIR
+            }
         }
         Path tmp;
         try {

@@ -59,16 +59,16 @@ public final class Daemon implements AutoCloseable {
     private final HealthProbe probe;
     private final Deployer deployer;
     private TriggerWatcher watcher;
-    private java.nio.channels.FileLock stateLock; // held for the daemon's life: one rainbowd per stateDir
+    private StateDir stateDir; // its lock is held for the daemon's life: one rainbowd per stateDir
     private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
 
-    private Daemon(Config config, StateStore store) {
+    private Daemon(Config config, StateStore store, String daemonId) {
         this.config = config;
         this.probe = new HealthProbe(config.healthTimeout());
         // Every deploy reads the file again, with the environment the daemon started in.
         ConfigSource source = () -> ConfigLoader.load(config.file());
-        this.deployer = new Deployer(config, source, new Launcher(config.stateDir()), probe, traffic, store);
+        this.deployer = new Deployer(config, source, new Launcher(config.stateDir(), daemonId), probe, traffic, store);
 
         QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("rainbowd");
@@ -120,16 +120,16 @@ public final class Daemon implements AutoCloseable {
 
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
-        prepareStateDir(config.stateDir());
-        java.nio.channels.FileLock lock = lockStateDir(config.stateDir());
-        StateStore store = new StateStore(config.stateDir());
+        StateDir dir = StateDir.open(config.stateDir());
+        StateStore store = new StateStore(dir.path(), dir.daemonId());
         try {
             store.stopOrphans(config.stopSignal(), config.stopTimeout()); // before we launch anything of our own
         } catch (IOException e) {
+            dir.close();
             throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
         }
-        Daemon d = new Daemon(config, store);
-        d.stateLock = lock;
+        Daemon d = new Daemon(config, store, dir.daemonId());
+        d.stateDir = dir;
         try {
             d.server.start();
         } catch (Exception e) {
@@ -153,23 +153,6 @@ public final class Daemon implements AutoCloseable {
         return d;
     }
 
-    private static void prepareStateDir(Path dir) throws StartupException {
-        try {
-            Files.createDirectories(dir);
-            // A byte written and synced, not just a name: a full disk fails here, at start.
-            Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(probe,
-                    java.nio.file.StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}));
-                ch.force(true);
-            } finally {
-                Files.delete(probe);
-            }
-        } catch (IOException | SecurityException e) {
-            throw new StartupException("stateDir " + dir + " is not writable: " + rootMessage(e));
-        }
-    }
-
     /** For systemd: READY=1 once the first generation is live, and a STATUS= line after every change. */
     private void reportStatus() {
         Status s = deployer.status();
@@ -187,30 +170,6 @@ public final class Daemon implements AutoCloseable {
             if (!last.live()) line.append(": ").append(last.reason());
         }
         systemd.status(line.toString(), s.live() != null);
-    }
-
-    /**
-     * Before anything reads the state: a second rainbowd started on the same config (someone
-     * debugging) must not take the first one's generations for orphans and stop them.
-     */
-    private static java.nio.channels.FileLock lockStateDir(Path dir) throws StartupException {
-        try {
-            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve("lock"),
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-            java.nio.channels.FileLock lock;
-            try {
-                lock = ch.tryLock();
-            } catch (java.nio.channels.OverlappingFileLockException e) {
-                lock = null; // held by this very JVM
-            }
-            if (lock == null) {
-                ch.close();
-                throw new StartupException("another rainbowd is running with stateDir " + dir + " (same config?)");
-            }
-            return lock;
-        } catch (IOException e) {
-            throw new StartupException("cannot lock stateDir " + dir + ": " + rootMessage(e));
-        }
     }
 
     public Deployer deployer() { return deployer; }
@@ -252,13 +211,7 @@ public final class Daemon implements AutoCloseable {
         }
         probe.close();
         systemd.close();
-        if (stateLock != null) {
-            try {
-                stateLock.channel().close(); // releases the lock
-            } catch (IOException e) {
-                log.debug("closing the stateDir lock: {}", e.toString());
-            }
-        }
+        if (stateDir != null) stateDir.close();
         log.info("rainbowd stopped");
     }
 

@@ -33,10 +33,15 @@ public final class Launcher {
             "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
     private final Path stateDir;
+    private final String daemonId;
 
-    /** What to launch comes with each launch; the launcher only knows where pidfiles go. */
-    public Launcher(Path stateDir) {
+    /**
+     * What to launch comes with each launch; the launcher knows where pidfiles go, and the id it
+     * marks every generation's environment with (see {@link StateStore#stopOrphans}).
+     */
+    public Launcher(Path stateDir, String daemonId) {
         this.stateDir = stateDir;
+        this.daemonId = daemonId;
     }
 
     /** The argv rainbowd executes for a run line, port and pidfile. */
@@ -69,6 +74,7 @@ public final class Launcher {
         environment.put("PORT", Integer.toString(port));
         environment.put("PIDFILE", pidfile.toString());
         environment.put("RAINBOW_GENERATION", Integer.toString(number));
+        environment.put(StateStore.DAEMON_ID, daemonId);
         Process process = pb.start();
         Generation gen = new Generation(number, port, pidfile, release, app, process);
         pump(gen, process);

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,12 +32,17 @@ import org.slf4j.LoggerFactory;
 public final class StateStore {
     private static final Logger log = LoggerFactory.getLogger(StateStore.class);
 
+    /** The environment variable that marks a generation as this state directory's rainbowd's. */
+    static final String DAEMON_ID = "RAINBOW_DAEMON_ID";
+
     private final Path file;
     private final Path temp;
+    private final String daemonId;
 
-    public StateStore(Path stateDir) {
+    public StateStore(Path stateDir, String daemonId) {
         this.file = stateDir.resolve("generations");
         this.temp = stateDir.resolve("generations.tmp");
+        this.daemonId = daemonId;
     }
 
     /** One generation as recorded. */
@@ -51,8 +57,10 @@ public final class StateStore {
                     .append(e.appPid()).append(' ').append(e.port()).append('\n');
         }
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            // A new file, never one found there: a link planted as the temp name would be written through.
+            Files.deleteIfExists(temp);
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS)) {
                 ch.write(ByteBuffer.wrap(out.toString().getBytes(StandardCharsets.UTF_8)));
                 ch.force(true);
             }
@@ -103,6 +111,13 @@ public final class StateStore {
             List<ProcessHandle> members = tree.members();
             if (members.isEmpty()) continue;
             long target = e.appPid() > 0 && tree.contains(e.appPid()) ? e.appPid() : e.pid();
+            // A pid and a start time are public (/proc/PID/stat): only our mark in the environment,
+            // readable by the process's own user alone, proves the process is one we launched.
+            if (members.stream().noneMatch(p -> launchedHere(p.pid(), e.number()))) {
+                log.warn("generation {} pid {}: recorded in {} but its processes do not carry this rainbowd's {}; "
+                        + "leaving them alone", e.number(), target, file, DAEMON_ID);
+                continue;
+            }
             log.warn("generation {} port {} pid {}: left running by a daemon that was killed; stopping it ({} process(es))",
                     e.number(), e.port(), target, members.size());
             int killed = tree.terminate(target, signal, stopTimeout);
@@ -110,6 +125,23 @@ public final class StateStore {
                     killed > 0 ? " (" + killed + " needed SIGKILL)" : "");
         }
         save(List.of());
+    }
+
+    /** Whether the environment pid started with holds our id and the generation's number. */
+    boolean launchedHere(long pid, int generation) {
+        byte[] environ;
+        try {
+            environ = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ"));
+        } catch (IOException | SecurityException e) {
+            return false; // gone, or another user's: not ours either way
+        }
+        boolean ours = false;
+        boolean number = false;
+        for (String var : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+            if (var.equals(DAEMON_ID + "=" + daemonId)) ours = true;
+            if (var.equals("RAINBOW_GENERATION=" + generation)) number = true;
+        }
+        return ours && number;
     }
 
     static boolean sameProcess(ProcessHandle p, long startMillis) {

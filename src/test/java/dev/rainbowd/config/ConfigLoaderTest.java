@@ -275,6 +275,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void stateDirPrefersTheUsersRuntimeDirToTmp() throws Exception {
+        Path runtime = Files.createDirectories(dir.resolve("run-user-1000"));
+        assertEquals(runtime.resolve("rainbowd-7000"), ConfigLoader.defaultStateDir(7000,
+                Map.of("XDG_RUNTIME_DIR", runtime.toString(), "TMPDIR", "/scratch"), dir.resolve("missing")));
+        // set but no directory (a su session keeps the old one's): /tmp as before
+        assertEquals(Path.of("/scratch/rainbowd-7000"), ConfigLoader.defaultStateDir(7000,
+                Map.of("XDG_RUNTIME_DIR", dir.resolve("gone").toString(), "TMPDIR", "/scratch"), dir.resolve("missing")));
+    }
+
+    @Test
     void stateDirFallsBackToTmpdir() throws Exception {
         Path notADir = write("run-rainbow", "");
         assertEquals(Path.of("/scratch/rainbowd-7000"), ConfigLoader.defaultStateDir(7000, Map.of("TMPDIR", "/scratch/"), notADir));

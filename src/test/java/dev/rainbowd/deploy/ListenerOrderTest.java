@@ -47,8 +47,8 @@ class ListenerOrderTest {
         Config config = ConfigLoader.load(TestDaemon.writeConfig(dir, s));
         Files.createDirectories(config.stateDir());
         probe = new HealthProbe(config.healthTimeout());
-        deployer = new Deployer(config, () -> ConfigLoader.load(config.file()), new Launcher(config.stateDir()), probe,
-                new TrafficSwitch(), new StateStore(config.stateDir()));
+        deployer = new Deployer(config, () -> ConfigLoader.load(config.file()), new Launcher(config.stateDir(), "test"), probe,
+                new TrafficSwitch(), new StateStore(config.stateDir(), "test"));
         deployer.listener(listener);
         return deployer;
     }

@@ -59,7 +59,7 @@ class GenerationTest {
         Map<String, String> settings = TestDaemon.defaults();
         settings.put("run", run);
         AppConfig app = ConfigLoader.load(TestDaemon.writeConfig(dir, settings)).app();
-        Generation gen = new Launcher(dir).launch(1, app, dir, Set.of());
+        Generation gen = new Launcher(dir, "test").launch(1, app, dir, Set.of());
         Path orphanFile = dir.resolve("orphan.pid");
         TestDaemon.await("the app to write its pidfile", () -> gen.pid() != gen.exit().getNow(-1) && Files.exists(dir.resolve("generation-1.pid")), Duration.ofSeconds(20));
         TestDaemon.await("the orphan", () -> Files.exists(orphanFile) && !read(orphanFile).isEmpty(), Duration.ofSeconds(10));
@@ -86,7 +86,7 @@ class GenerationTest {
         settings.put("run", "trap 'exit 0' QUIT; trap '' TERM; : \"$1\" > started; while :; do sleep 0.05; done");
         settings.put("stopSignal", "SIGQUIT");
         AppConfig app = ConfigLoader.load(TestDaemon.writeConfig(dir, settings)).app();
-        Generation gen = new Launcher(dir).launch(1, app, dir, Set.of());
+        Generation gen = new Launcher(dir, "test").launch(1, app, dir, Set.of());
         TestDaemon.await("the app's traps to be set", () -> Files.exists(dir.resolve("started")), Duration.ofSeconds(20));
 
         var stopper = Executors.newSingleThreadExecutor();
