@@ -299,6 +299,10 @@ class DaemonProcessTest {
         TestDaemon.await("three generations launched", () -> lines(pids).size() == 3, Duration.ofSeconds(20));
         TestDaemon.await("generation 3 probed", () -> first.status().map(st -> st.get("deploying") instanceof Map<?, ?> dep
                 && ((Number) dep.get("probes")).intValue() > 0).orElse(false), Duration.ofSeconds(20));
+        // The state is written (and fsynced) a moment after each launch; under a loaded disk that
+        // moment can outlast the probes: a kill before it would test a daemon that never recorded gen 3.
+        TestDaemon.await("three generations recorded", () -> lines(dir.resolve("state/generations")).stream()
+                .filter(l -> !l.startsWith("#")).count() == 3, Duration.ofSeconds(20));
         first.process().destroyForcibly();
         assertEquals(137, first.awaitExit(EXIT));
         List<Long> orphans = lines(pids).stream().map(Long::parseLong).toList();
