@@ -642,7 +642,7 @@ public final class ConfigLoader {
     }
 
     /** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost; no DNS lookup. */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         String h = host.toLowerCase(Locale.ROOT);
         if (h.equals("localhost") || h.equals("localhost.")) {
             return true;

@@ -27,15 +27,19 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
     private final Deployer deployer;
     private final Metrics metrics;
     private final ControlToken token;
+    private final BrowserGuard browsers;
 
-    public ControlServer(Deployer deployer, Metrics metrics, ControlToken token) {
+    public ControlServer(Deployer deployer, Metrics metrics, ControlToken token, String controlHost, int controlPort) {
         this.deployer = deployer;
         this.metrics = metrics;
         this.token = token;
+        this.browsers = new BrowserGuard(controlHost, controlPort);
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        String refused = browsers.refusal(request);
+        if (refused != null) return error(response, callback, HttpStatus.FORBIDDEN_403, refused);
         byte[] expected = token.expected();
         if (expected != null && !authorized(request, expected)) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");

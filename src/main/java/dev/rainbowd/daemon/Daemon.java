@@ -103,7 +103,8 @@ public final class Daemon implements AutoCloseable {
         });
         requests = new GracefulHandler(router);
         Handler proxy = requests;
-        Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source));
+        Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source), config.controlHost(),
+                config.controlPort());
         server.setHandler(new ByConnector(proxy, control, controlConnector));
         server.setStopAtShutdown(false);
     }

@@ -368,4 +368,47 @@ class ControlHostileInputTest {
         assertTrue(s.lastDeploy().live(), String.valueOf(s.lastDeploy()));
         stillServing();
     }
+
+    // ---- a web page in a browser on this host (the security review's MEDIUM finding) ----
+
+    @Test
+    void aCrossSitePageCannotRollBackOrRedeploy() throws Exception {
+        for (String path : List.of("/rollback", "/redeploy")) {
+            Raw.Resp r = Raw.exchange(control(), "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + control() + "\r\n"
+                    + "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\nContent-Type: text/plain\r\n"
+                    + "Content-Length: 0\r\nConnection: close\r\n\r\n");
+            assertEquals(403, r.status(), path + ": " + r);
+            assertTrue(new String(r.body()).contains("\"error\""), new String(r.body()));
+        }
+        // Each signal alone is enough: an Origin of another site, a Sec-Fetch-Site of another site.
+        assertEquals(403, Raw.exchange(control(), "POST /redeploy HTTP/1.1\r\nHost: localhost:" + control() + "\r\n"
+                + "Origin: http://localhost:8080\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status());
+        assertEquals(403, Raw.exchange(control(), "POST /redeploy HTTP/1.1\r\nHost: localhost:" + control() + "\r\n"
+                + "Sec-Fetch-Site: same-site\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").status());
+        assertEquals(1, d.status().live().generation(), "no deploy happened");
+    }
+
+    @Test
+    void aRebindingNameCannotReadTheStatus() throws Exception {
+        Raw.Resp r = Raw.exchange(control(), "GET /status HTTP/1.1\r\nHost: rebind.evil.example:" + control()
+                + "\r\nConnection: close\r\n\r\n");
+        assertEquals(403, r.status(), r.toString());
+        assertFalse(new String(r.body()).contains("\"pid\""), new String(r.body()));
+    }
+
+    @Test
+    void curlAndTheControlPortsOwnPagesStillWork() throws Exception {
+        // curl -d '' localhost:7001/redeploy, exactly as curl sends it
+        Raw.Resp r = Raw.exchange(control(), "POST /redeploy HTTP/1.1\r\nHost: localhost:" + control() + "\r\n"
+                + "User-Agent: curl/7.88.1\r\nAccept: */*\r\nContent-Length: 0\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n");
+        assertEquals(202, r.status(), r.toString());
+        for (String host : List.of("127.0.0.1", "[::1]", "localhost")) {
+            Raw.Resp s = Raw.exchange(control(), "GET /status HTTP/1.1\r\nHost: " + host + ":" + control() + "\r\n"
+                    + "Origin: http://" + host + ":" + control() + "\r\nSec-Fetch-Site: same-origin\r\n"
+                    + "Connection: close\r\n\r\n");
+            assertEquals(200, s.status(), host + ": " + s);
+        }
+        awaitQuiet();
+    }
 }
