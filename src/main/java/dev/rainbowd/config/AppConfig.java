@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -34,10 +35,12 @@ public record AppConfig(
         boolean restartOnCrash,
         Duration queueTimeout,
         Duration tunnelIdleTimeout,
+        List<AddressRange> trustedProxies,
         Instant read) {
 
     public AppConfig {
         env = Map.copyOf(env);
+        trustedProxies = List.copyOf(trustedProxies);
     }
 
     /**
@@ -54,7 +57,7 @@ public record AppConfig(
         new TreeMap<>(env).forEach((k, v) -> s.append("env.").append(k).append('=').append(v).append('\0'));
         s.append(healthTimeout).append('\0').append(healthDeadline).append('\0').append(drainTimeout).append('\0')
                 .append(stopTimeout).append('\0').append(stopSignal).append('\0').append(maxGenerations).append('\0').append(launchAttempts).append('\0')
-                .append(restartOnCrash).append('\0').append(queueTimeout).append('\0').append(tunnelIdleTimeout);
+                .append(restartOnCrash).append('\0').append(queueTimeout).append('\0').append(tunnelIdleTimeout).append('\0').append(trustedProxies);
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(hash, 0, 6);

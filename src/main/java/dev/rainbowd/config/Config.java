@@ -40,10 +40,12 @@ public record Config(
         StopSignal stopSignal,
         Optional<String> healthCheckHost,
         Duration tunnelIdleTimeout,
+        List<AddressRange> trustedProxies,
         Instant read) {
 
     public Config {
         env = Map.copyOf(env);
+        trustedProxies = List.copyOf(trustedProxies);
     }
 
     /** What the daemon binds once: a change to these waits for a restart. */
@@ -59,7 +61,7 @@ public record Config(
     /** What a deploy launches with these settings. */
     public AppConfig app() {
         return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
-                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, read);
+                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, read);
     }
 
     /**
@@ -108,6 +110,7 @@ public record Config(
         s.put("stopSignal", stopSignal.name());
         s.put("healthCheckHost", healthCheckHost.orElse("-"));
         s.put("tunnelIdleTimeout", Durations.format(tunnelIdleTimeout));
+        s.put("trustedProxies", String.join(", ", trustedProxies.stream().map(AddressRange::toString).toList()));
         return s;
     }
 

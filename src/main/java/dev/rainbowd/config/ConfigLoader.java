@@ -54,7 +54,7 @@ public final class ConfigLoader {
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
             "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
-            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout");
+            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies");
 
     static final Path RUN_BASE = Path.of("/run/rainbow");
 
@@ -335,9 +335,10 @@ public final class ConfigLoader {
             // HAProxy's documented `timeout tunnel` for WebSockets: a socket quiet for an hour is gone
             // (its peer vanished without a FIN), while apps' heartbeats (20-30 s) keep live ones open.
             Duration tunnelIdleTimeout = duration("tunnelIdleTimeout", Duration.ofHours(1), true);
+            List<AddressRange> trustedProxies = trustedProxies();
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {
@@ -404,6 +405,22 @@ public final class ConfigLoader {
                 throw err("healthCheckPath", p, "is not a valid URL path (percent-encode spaces and special characters)");
             }
             return new Readiness.HealthCheck(p);
+        }
+
+        /** A list of addresses or CIDRs, or one of them as a string; default loopback. */
+        private List<AddressRange> trustedProxies() throws ConfigException {
+            Object v = raw.get("trustedProxies");
+            if (v == null) return List.of(AddressRange.LOOPBACK);
+            List<?> items = v instanceof List<?> l ? l : List.of(v);
+            List<AddressRange> ranges = new java.util.ArrayList<>();
+            for (Object item : items) {
+                if (!(item instanceof String text)) {
+                    throw err("trustedProxies", item, "is not an address or CIDR (e.g. 10.0.0.0/8, ::1); quote it");
+                }
+                ranges.add(AddressRange.parse(text).orElseThrow(() -> err("trustedProxies", text,
+                        "is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8)")));
+            }
+            return List.copyOf(ranges);
         }
 
         private StopSignal stopSignal() throws ConfigException {

@@ -12,6 +12,7 @@ import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,6 +143,11 @@ public final class Deployer implements AutoCloseable {
         this.reservedPorts = Set.of(daemon.port(), daemon.controlPort());
         traffic.queueTimeout(inForce.queueTimeout());
         traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
+        traffic.trustedProxies(trusted(inForce));
+    }
+
+    private static Predicate<InetAddress> trusted(AppConfig app) {
+        return peer -> app.trustedProxies().stream().anyMatch(r -> r.contains(peer));
     }
 
     /** The config whose timeouts and limits are in force: the live generation's. */
@@ -400,6 +407,7 @@ public final class Deployer implements AutoCloseable {
             liveRelease = gen.release();
             traffic.queueTimeout(inForce.queueTimeout());
             traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
+            traffic.trustedProxies(trusted(inForce));
             traffic.cutover(gen.backend());
             if (old != null) {
                 draining.add(old);

@@ -1,10 +1,10 @@
 package dev.rainbowd.proxy;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpUpgrader;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
@@ -37,7 +37,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     private static final long POOL_IDLE_MS = 1_500;
 
     private final Duration idleTimeout;
-    private final Supplier<Duration> tunnelIdleTimeout;
+    /** The settings in force that the proxy reads per request (tunnel idle timeout, trusted proxies). */
+    private final TrafficSwitch settings;
 
     /** A request that can be sent again after its backend failed before answering. */
     interface Replay {
@@ -48,9 +49,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         void sending(org.eclipse.jetty.client.Request upstream);
     }
 
-    BackendProxy(Duration idleTimeout, Supplier<Duration> tunnelIdleTimeout) {
+    BackendProxy(Duration idleTimeout, TrafficSwitch settings) {
         this.idleTimeout = idleTimeout;
-        this.tunnelIdleTimeout = tunnelIdleTimeout;
+        this.settings = settings;
         setViaHost("rainbowd"); // we send no Via, and this skips a host name lookup at start
     }
 
@@ -158,7 +159,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         String upgrade = Upgrades.requested(clientToProxyRequest);
         if (upgrade != null) {
             Backend backend = (Backend) clientToProxyRequest.getAttribute(BACKEND);
-            Duration idle = tunnelIdleTimeout.get();
+            Duration idle = settings.tunnelIdleTimeout();
             HttpUpgrader.Factory tunnel = version -> new TunnelUpgrader(upgrade, clientToProxyRequest, proxyToClientResponse,
                     proxyToClientCallback, backend, idle);
             proxyToServerRequest.attribute(HttpUpgrader.Factory.class.getName(), tunnel);
@@ -227,20 +228,40 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     }
 
     /**
-     * X-Forwarded-For is appended to; X-Forwarded-Proto and -Host are kept when a proxy in front
-     * of us (Apache, nginx: rainbowd listens on loopback by default) already set them.
+     * X-Forwarded-For: every line the client sent, in order (HAProxy's forwardfor adds a line of its
+     * own), joined, then the peer, as nginx's $proxy_add_x_forwarded_for. X-Forwarded-Proto and
+     * -Host are kept only from a trusted proxy in front of us (trustedProxies, default loopback:
+     * Apache or nginx on this host); from anyone else they are what rainbowd saw, or any client
+     * could tell the app it came over https from another site.
      */
     @Override
     protected void addProxyHeaders(Request in, org.eclipse.jetty.client.Request out) {
         String remote = Request.getRemoteAddr(in);
+        boolean trusted = in.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress peer
+                && peer.getAddress() != null && settings.trustedProxy(peer.getAddress());
         out.headers(h -> {
-            String xff = h.get(HttpHeader.X_FORWARDED_FOR);
-            h.put(HttpHeader.X_FORWARDED_FOR, xff == null || xff.isBlank() ? remote : xff + ", " + remote);
-            if (!h.contains(HttpHeader.X_FORWARDED_PROTO)) h.put(in.isSecure() ? PROTO_HTTPS : PROTO_HTTP);
-            if (!h.contains(HttpHeader.X_FORWARDED_HOST)) {
+            List<String> xff = h.getValuesList(HttpHeader.X_FORWARDED_FOR).stream().filter(v -> !v.isBlank()).toList();
+            h.put(HttpHeader.X_FORWARDED_FOR, xff.isEmpty() ? remote : String.join(", ", xff) + ", " + remote);
+            if (!trusted || !h.contains(HttpHeader.X_FORWARDED_PROTO)) h.put(in.isSecure() ? PROTO_HTTPS : PROTO_HTTP);
+            if (!trusted || !h.contains(HttpHeader.X_FORWARDED_HOST)) {
                 String host = in.getHeaders().get(HttpHeader.HOST);
                 if (host != null) h.put(HttpHeader.X_FORWARDED_HOST, host);
+                else h.remove(HttpHeader.X_FORWARDED_HOST);
             }
+        });
+    }
+
+    /**
+     * Header names with an underscore are dropped, as nginx does by default
+     * (underscores_in_headers off): WSGI and CGI map "_" and "-" to the same variable, so an
+     * X_Forwarded_For could shadow the X-Forwarded-For we set.
+     */
+    @Override
+    protected void copyRequestHeaders(Request in, org.eclipse.jetty.client.Request out) {
+        super.copyRequestHeaders(in, out);
+        out.headers(h -> {
+            List<String> underscored = h.stream().map(HttpField::getName).filter(n -> n.indexOf('_') >= 0).toList();
+            underscored.forEach(h::remove);
         });
     }
 }

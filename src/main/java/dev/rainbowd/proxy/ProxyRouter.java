@@ -37,7 +37,7 @@ public final class ProxyRouter extends Handler.Wrapper {
     private final java.util.concurrent.atomic.LongAdder hungUp = new java.util.concurrent.atomic.LongAdder();
 
     public ProxyRouter(TrafficSwitch traffic, Duration idleTimeout) {
-        super(new BackendProxy(idleTimeout, traffic::tunnelIdleTimeout));
+        super(new BackendProxy(idleTimeout, traffic));
         this.traffic = traffic;
     }
 

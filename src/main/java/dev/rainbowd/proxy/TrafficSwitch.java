@@ -1,9 +1,11 @@
 package dev.rainbowd.proxy;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 /**
  * The live backend: one atomic reference, switched in one step at cutover. Requests that find no
@@ -15,6 +17,7 @@ public final class TrafficSwitch {
     private volatile boolean shutdown;
     private volatile Duration queueTimeout = Duration.ofSeconds(30);
     private volatile Duration tunnelIdleTimeout = Duration.ofHours(1);
+    private volatile Predicate<InetAddress> trustedProxy = InetAddress::isLoopbackAddress;
 
     /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
     interface Waiter {
@@ -40,6 +43,15 @@ public final class TrafficSwitch {
 
     Duration tunnelIdleTimeout() {
         return tunnelIdleTimeout;
+    }
+
+    /** Peers whose X-Forwarded-Proto and -Host are kept; set by the deployer from the config in force. */
+    public void trustedProxies(Predicate<InetAddress> trusted) {
+        trustedProxy = trusted;
+    }
+
+    boolean trustedProxy(InetAddress peer) {
+        return trustedProxy.test(peer);
     }
 
     /** Requests waiting for a live generation now. */

@@ -788,7 +788,7 @@ class ConfigFuzzTest {
     // document building
     // ------------------------------------------------------------------------------------------
 
-    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER }
+    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED }
 
     private static final Map<String, Kind> KEY_KINDS = new LinkedHashMap<>();
 
@@ -817,6 +817,7 @@ class ConfigFuzzTest {
         KEY_KINDS.put("stopSignal", Kind.SIGNAL); // no value below is a signal name: all must be refused
         KEY_KINDS.put("healthCheckHost", Kind.HOST_HEADER);
         KEY_KINDS.put("tunnelIdleTimeout", Kind.POSITIVE_DURATION);
+        KEY_KINDS.put("trustedProxies", Kind.TRUSTED);
         assertEquals(ConfigLoader.KEYS, List.copyOf(KEY_KINDS.keySet()), "the fuzzer covers every key of SPEC section 2");
     }
 
@@ -846,14 +847,14 @@ class ConfigFuzzTest {
         return s;
     }
 
-    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH);
+    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH, Kind.TRUSTED);
     private static final Set<Kind> ZERO_OK_DURATIONS = kinds(Kind.DURATION, Kind.WARMUP);
     private static final Set<Kind> DURATIONS = union(ZERO_OK_DURATIONS, Kind.POSITIVE_DURATION);
     private static final Set<Kind> NUMBERS = union(DURATIONS, Kind.PORT, Kind.SMALL_INT);
 
     private static final List<Value> VALUES = List.of(
             // wrong node kinds
-            never("[1, 2]"), never("[]"), never("[[[[]]]]"), never("{\"a\": {\"b\": \"c\"}}"), maybe("{}", kinds(Kind.ENV)),
+            never("[1, 2]"), maybe("[]", kinds(Kind.TRUSTED)), never("[[[[]]]]"), never("{\"a\": {\"b\": \"c\"}}"), maybe("{}", kinds(Kind.ENV)),
             never("!!binary aGk="), never("!!set {a, b}"),
             // booleans
             maybe("true", kinds(Kind.BOOL)), maybe("false", kinds(Kind.BOOL)), maybe("True", kinds(Kind.BOOL)),

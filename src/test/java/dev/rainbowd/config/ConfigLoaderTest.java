@@ -697,4 +697,18 @@ class ConfigLoaderTest {
         fails("run: x\nhealthCheckPath: /\nhealthCheckHost: \"a\\r\\nX-Injected: 1\"\n", "healthCheckHost: ", "is not a host name");
         fails("run: x\nwarmupTime: 1s\nhealthCheckHost: shop.example.com\n", "without healthCheckPath nothing is probed");
     }
+
+    @Test
+    void trustedProxiesTakesAddressesAndRanges() throws Exception {
+        assertEquals("127.0.0.0/8, 0:0:0:0:0:0:0:1/128", String.join(", ",
+                load("run: x\nhealthCheckPath: /\n").trustedProxies().stream().map(Object::toString).toList()));
+        Config c = load("run: x\nhealthCheckPath: /\ntrustedProxies: [10.0.0.0/8, '::1', 192.168.1.7]\n");
+        assertEquals(3, c.trustedProxies().size());
+        assertTrue(c.trustedProxies().get(0).contains(java.net.InetAddress.getByName("10.200.3.4")));
+        assertFalse(c.trustedProxies().get(0).contains(java.net.InetAddress.getByName("11.0.0.1")));
+        assertEquals(List.of(), load("run: x\nhealthCheckPath: /\ntrustedProxies: []\n").trustedProxies());
+        fails("run: x\nhealthCheckPath: /\ntrustedProxies: [proxy.example.com]\n", "trustedProxies: \"proxy.example.com\" is not an IP address or CIDR");
+        fails("run: x\nhealthCheckPath: /\ntrustedProxies: 10.0.0.0/33\n", "trustedProxies: \"10.0.0.0/33\"");
+        fails("run: x\nhealthCheckPath: /\ntrustedProxies: '7000'\n", "trustedProxies: \"7000\"");
+    }
 }

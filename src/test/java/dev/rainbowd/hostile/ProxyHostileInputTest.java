@@ -40,13 +40,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ProxyHostileInputTest {
     private RecordingBackend app;
     private Backend backend;
+    private TrafficSwitch traffic;
     private Server server;
     private ServerConnector connector;
 
     @BeforeEach
     void start() throws Exception {
         app = new RecordingBackend();
-        TrafficSwitch traffic = new TrafficSwitch();
+        traffic = new TrafficSwitch();
         server = new Server();
         connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
         connector.setHost("127.0.0.1");
@@ -605,5 +606,56 @@ class ProxyHostileInputTest {
         TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(10));
         assertNotNull(backend);
         nextRequestIsServed();
+    }
+
+    // ---- forwarded headers (the security review's MEDIUM finding) ----
+
+    private RecordingBackend.Req onlyRequest() {
+        List<RecordingBackend.Req> got = app.requests();
+        assertEquals(1, got.size(), got.toString());
+        return got.get(0);
+    }
+
+    @Test
+    void everyXForwardedForLineIsKeptInOrderThenThePeer() throws Exception {
+        // HAProxy's option forwardfor adds a line of its own: the real client is on the second one.
+        Raw.Resp r = Raw.exchange(port(), "GET /xff HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 6.6.6.6\r\n"
+                + "X-Forwarded-For: 198.51.100.7\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("6.6.6.6, 198.51.100.7, 127.0.0.1", onlyRequest().header("X-Forwarded-For"));
+    }
+
+    @Test
+    void forwardedProtoAndHostOfAnUntrustedPeerAreWhatRainbowdSaw() throws Exception {
+        traffic.trustedProxies(peer -> false); // as if the client were not on loopback
+        Raw.Resp r = Raw.exchange(port(), "GET /xfp HTTP/1.1\r\nHost: shop.example.com\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: evil.example\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        RecordingBackend.Req q = onlyRequest();
+        assertEquals("http", q.header("X-Forwarded-Proto"));
+        assertEquals("shop.example.com", q.header("X-Forwarded-Host"));
+    }
+
+    @Test
+    void forwardedProtoAndHostOfATrustedProxyAreKept() throws Exception {
+        // The default: loopback, where Apache or nginx in front of rainbowd connect from.
+        Raw.Resp r = Raw.exchange(port(), "GET /xfp HTTP/1.1\r\nHost: 127.0.0.1:7000\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: shop.example.com\r\n\r\n");
+        assertEquals(200, r.status(), r.toString());
+        RecordingBackend.Req q = onlyRequest();
+        assertEquals("https", q.header("X-Forwarded-Proto"));
+        assertEquals("shop.example.com", q.header("X-Forwarded-Host"));
+    }
+
+    @Test
+    void headerNamesWithAnUnderscoreAreDroppedAsNginxDoes() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "POST /us HTTP/1.1\r\nHost: 127.0.0.1\r\nX_Forwarded_For: 6.6.6.6\r\n"
+                + "Content_Length: 999\r\nContent-Length: 2\r\n\r\nok");
+        assertEquals(200, r.status(), r.toString());
+        RecordingBackend.Req q = onlyRequest();
+        assertFalse(q.has("X_Forwarded_For"), q.headerLines().toString());
+        assertFalse(q.has("Content_Length"), q.headerLines().toString());
+        assertEquals("127.0.0.1", q.header("X-Forwarded-For"));
+        assertEquals("ok", new String(q.body()));
     }
 }
