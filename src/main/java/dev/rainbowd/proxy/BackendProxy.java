@@ -138,7 +138,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         client.setDestinationIdleTimeout(10_000);
         client.setMaxConnectionsPerDestination(1024);
         client.setMaxRequestsQueuedPerDestination(8192);
-        client.setMaxRequestHeadersSize(ProxyRouter.MAX_HEADERS);  // what the server side let in
+        // What the server side let in, plus what we add: X-Forwarded-* (X-Forwarded-Host repeats the
+        // Host) would push headers just under the limit over it, and the client got a 502.
+        client.setMaxRequestHeadersSize(2 * ProxyRouter.MAX_HEADERS);
         client.setMaxResponseHeadersSize(ProxyRouter.MAX_HEADERS);
     }
 

@@ -392,6 +392,21 @@ class ProxyHostileInputTest {
         assertEquals("v".repeat(3000), app.requests().get(0).header("X-H7"));
     }
 
+    /**
+     * Request headers just under the 32 KB the proxy accepts: what rainbowd adds (X-Forwarded-*)
+     * must not push them over the limit of its own upstream request (that was a 502, blaming the app).
+     */
+    @Test
+    void requestHeadersJustUnderTheLimitAreNotPushedOverByWhatTheProxyAdds() throws Exception {
+        StringBuilder req = new StringBuilder("GET /near HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n");
+        for (int i = 0; i < 10; i++) req.append("X-H").append(i).append(": ").append("v".repeat(3000)).append("\r\n");
+        int room = 32 * 1024 - req.length() - 2 - 10;
+        req.append("X-Fill: ").append("f".repeat(room)).append("\r\n");
+        Raw.Resp r = Raw.exchange(port(), req.append("\r\n").toString());
+        assertEquals(200, r.status(), r.toString());
+        assertEquals("shop.example.com", app.requests().get(0).header("X-Forwarded-Host"));
+    }
+
     /** 12 KB of response headers (four 3 KB cookies) reach the client; it was a 500 naming a Java exception. */
     @Test
     void bigResponseHeadersReachTheClient() throws Exception {
