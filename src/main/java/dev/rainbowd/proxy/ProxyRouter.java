@@ -70,6 +70,8 @@ public final class ProxyRouter extends Handler.Wrapper {
     public boolean handle(Request request, Response response, Callback callback) {
         if (HttpMethod.CONNECT.is(request.getMethod())) {
             // We are a reverse proxy, not a tunnel; the app would not know what to do with it either.
+            // What follows a CONNECT on the stream may be tunnel bytes, not a request: close.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
             Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
             return true;
         }

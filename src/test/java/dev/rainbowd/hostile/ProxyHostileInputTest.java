@@ -541,6 +541,19 @@ class ProxyHostileInputTest {
         assertNothingReachedTheApp();
     }
 
+    /** After a refused CONNECT the stream's framing is unknown: a request pipelined behind it must not be proxied. */
+    @Test
+    void aRefusedConnectClosesTheConnection() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"
+                    + "GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), false);
+            assertEquals(405, r.status(), r.toString());
+            assertTrue(Raw.closedAfter(s), "the connection stayed open after the refusal");
+        }
+        assertNothingReachedTheApp();
+    }
+
     private static void assertNoConnection(ServerSocket elsewhere) throws IOException {
         try (Socket s = elsewhere.accept()) {
             throw new AssertionError("the proxy connected to " + s.getLocalSocketAddress());
