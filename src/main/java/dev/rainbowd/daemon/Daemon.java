@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
@@ -47,6 +48,7 @@ public final class Daemon implements AutoCloseable {
     private final Server server;
     private final ServerConnector proxyConnector;
     private final ServerConnector controlConnector;
+    private final Optional<PassedSocket> passedSocket;
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
@@ -55,8 +57,9 @@ public final class Daemon implements AutoCloseable {
     private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
 
-    private Daemon(Config config, StateStore store) {
+    private Daemon(Config config, StateStore store, Optional<PassedSocket> passedSocket) {
         this.config = config;
+        this.passedSocket = passedSocket;
         this.probe = new HealthProbe(config.healthTimeout());
         this.deployer = new Deployer(config, new Launcher(config.run(), config.env(), config.stateDir()), probe, traffic,
                 store);
@@ -101,7 +104,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
-        ServerConnector c = new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
+        ServerConnector c = name.equals("proxy") && passedSocket.isPresent()
+                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new HttpConnectionFactory(http))
+                : new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
         c.setName(name);
         c.setHost(host);
         c.setPort(port);
@@ -112,6 +117,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
+        Optional<PassedSocket> passed = PassedSocket.fromEnvironment();
         prepareStateDir(config.stateDir());
         java.nio.channels.FileLock lock = lockStateDir(config.stateDir());
         StateStore store = new StateStore(config.stateDir());
@@ -120,7 +126,7 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
         }
-        Daemon d = new Daemon(config, store);
+        Daemon d = new Daemon(config, store, passed);
         d.stateLock = lock;
         try {
             d.server.start();
@@ -129,8 +135,20 @@ public final class Daemon implements AutoCloseable {
             throw new StartupException("cannot listen on " + config.host() + ":" + config.port() + " and "
                     + config.controlHost() + ":" + config.controlPort() + ": " + rootMessage(e));
         }
-        log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
-                d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        if (passed.isEmpty()) {
+            log.info("rainbowd listening on {}:{} (proxy, bound itself) and {}:{} (control), state in {}", config.host(),
+                    d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        } else {
+            PassedSocket p = passed.get();
+            if (!p.matches(config.host(), config.port())) {
+                log.warn("the passed proxy socket is {}:{} but the config says {}:{}: serving on the passed socket"
+                        + " (make the socket unit's ListenStream= and the config's host and port agree)",
+                        p.address().getAddress().getHostAddress(), p.address().getPort(), config.host(), config.port());
+            }
+            log.info("rainbowd listening on {}:{} (proxy, on the socket passed as {}) and {}:{} (control), state in {}",
+                    p.address().getAddress().getHostAddress(), d.proxyPort(), p.describe(), config.controlHost(),
+                    d.controlPort(), config.stateDir());
+        }
         d.deployer.request(Trigger.STARTUP);
         if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
             try {
