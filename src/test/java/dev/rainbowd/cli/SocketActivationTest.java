@@ -263,9 +263,18 @@ class SocketActivationTest {
      * the old daemon's drain and exit, JVM start to listening, listening to the first generation live.
      */
     private static String parts(int restart, long stopMs, long startedEpochMs, Path log) throws IOException {
+        String liveLine = "deploy #1 (startup): generation 1 live";
+        // status shows the generation live at the cutover, a moment before this line is logged
+        TestDaemon.await(liveLine + " in " + log, () -> {
+            try {
+                return Files.readString(log).contains(liveLine);
+            } catch (IOException e) {
+                return false;
+            }
+        }, TIMEOUT);
         List<String> lines = Files.readAllLines(log);
         long listening = timestamp(lines, "rainbowd listening on");
-        long live = timestamp(lines, "deploy #1 (startup): generation 1 live");
+        long live = timestamp(lines, liveLine);
         return "restart " + restart + ": old daemon's drain and exit " + stopMs + " ms, JVM start to listening "
                 + (listening - startedEpochMs) + " ms, first generation live " + (live - listening) + " ms later";
     }
