@@ -31,7 +31,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * reaches the handler after it began: a connection accepted just before would get one, where a
  * bound socket refuses the client instead. So when the server starts stopping, accepting stops at
  * once (a client that connects from then on waits in the backlog for the next rainbowd), and the
- * stop waits until the connections already accepted have their first request handled.
+ * stop waits until the connections already accepted have their first request handled, then closes
+ * the idle ones.
  */
 final class PassedSocketConnector extends ServerConnector {
     /** A client that connected and sent nothing for this long is treated like an idle keep-alive connection. */
@@ -97,6 +98,19 @@ final class PassedSocketConnector extends ServerConnector {
                 return;
             }
         }
+        // Idle keep-alive connections are closed now rather than left to the graceful shutdown,
+        // which would answer a request arriving on one with a 503 (and hold the connection for up
+        // to a second more). A client whose idle connection is closed sends an idempotent request
+        // again on a new one (RFC 9112 9.3.1), and that waits in the backlog for the next rainbowd.
+        for (EndPoint endPoint : getConnectedEndPoints()) {
+            if (idle(endPoint)) endPoint.close();
+        }
+    }
+
+    /** Open and between requests: what Jetty's idle timeout would close too. */
+    private static boolean idle(EndPoint endPoint) {
+        return endPoint.isOpen() && endPoint.getConnection() instanceof HttpConnection http
+                && http.getHttpChannel().getRequest() == null;
     }
 
     /** Closed, or its first request got past the handler's door (a later one may be refused: it is a keep-alive connection). */

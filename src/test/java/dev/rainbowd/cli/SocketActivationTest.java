@@ -14,6 +14,7 @@ import dev.rainbowd.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -22,6 +23,7 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpRequest;
@@ -35,13 +37,17 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
+import java.util.function.Predicate;
 import java.util.jar.Manifest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -138,6 +144,40 @@ class SocketActivationTest {
                 assertTrue(log.strip().endsWith("rainbowd stopped"), "daemon " + n + " logged to its end:\n" + log);
             }
         }
+    }
+
+    /**
+     * A request on a kept-alive connection to the old rainbowd, sent while it drains, would get
+     * Jetty's graceful-shutdown 503. The connection is closed instead, as soon as the old rainbowd
+     * stops accepting: the client sends again on a new connection, which the next rainbowd answers.
+     */
+    @Test
+    void anIdleKeepAliveConnectionIsClosedAtTheRestartNotAnswered503() throws Exception {
+        int port = startHolder();
+        Path config = writeConfig(port);
+        int controlPort = Integer.parseInt(configValue(config, "controlPort"));
+        command("start");
+        expect("started");
+        awaitLive(controlPort);
+        try (Socket keepAlive = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            keepAlive.setSoTimeout(30_000);
+            assertTrue(exchange(keepAlive).startsWith("HTTP/1.1 200 "));
+            // In flight, it holds the old rainbowd in its drain while the kept-alive connection is used.
+            CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> get(port, "/slow?ms=2000"));
+            awaitStatus(controlPort, "a request in flight", s -> s.get("live") instanceof Map<?, ?> live
+                    && live.get("inFlight") instanceof Number n && n.intValue() > 0);
+            command("stop");
+            awaitLine(dir.resolve("daemon-1.log"), "rainbowd stopping");
+
+            String second = exchange(keepAlive);
+            assertTrue(second.isEmpty() || second.startsWith("HTTP/1.1 200 "),
+                    "closed (or answered, had it come first), never refused: " + second);
+            assertTrue(slow.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).startsWith("HTTP/1.1 200 "), "drained");
+            assertEquals("0", expect("exited")[3]);
+        }
+        command("start");
+        expect("started");
+        assertTrue(get(port, "/").startsWith("HTTP/1.1 200 "), "a new connection waits for the next rainbowd");
     }
 
     @Test
@@ -239,15 +279,19 @@ class SocketActivationTest {
 
     /** Waits until the control port's status shows a live generation; returns that status. */
     private static Map<String, Object> awaitLive(int controlPort) {
+        return awaitStatus(controlPort, "a live generation", s -> s.get("live") != null);
+    }
+
+    private static Map<String, Object> awaitStatus(int controlPort, String what, Predicate<Map<String, Object>> condition) {
         URI status = URI.create("http://127.0.0.1:" + controlPort + "/status");
-        Map<String, Object>[] seen = new Map[1];
-        TestDaemon.await("a live generation on control port " + controlPort, () -> {
+        List<Map<String, Object>> seen = new ArrayList<>();
+        TestDaemon.await(what + " on control port " + controlPort, () -> {
             try {
                 HttpResponse<String> r = TestDaemon.HTTP.send(HttpRequest.newBuilder(status).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) return false;
-                seen[0] = JsonParse.object(r.body());
-                return seen[0].get("live") != null;
+                seen.add(0, JsonParse.object(r.body()));
+                return condition.test(seen.get(0));
             } catch (IOException e) {
                 return false; // not listening yet
             } catch (InterruptedException e) {
@@ -255,7 +299,44 @@ class SocketActivationTest {
                 return false;
             }
         }, TIMEOUT);
-        return seen[0];
+        return seen.get(0);
+    }
+
+    private static void awaitLine(Path log, String text) {
+        TestDaemon.await("\"" + text + "\" in " + log, () -> {
+            try {
+                return Files.readString(log).contains(text);
+            } catch (IOException e) {
+                return false;
+            }
+        }, TIMEOUT);
+    }
+
+    /** GET / on a kept-alive connection: the response's head and body, or "" if it was closed instead. */
+    private static String exchange(Socket s) throws IOException {
+        try {
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(ISO_8859_1));
+            InputStream in = s.getInputStream();
+            StringBuilder head = new StringBuilder();
+            for (int b; !head.toString().endsWith("\r\n\r\n") && (b = in.read()) >= 0;) head.append((char) b);
+            Matcher length = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
+            return head.isEmpty() ? "" : head + (length.find() ? new String(in.readNBytes(Integer.parseInt(length.group(1))), ISO_8859_1) : "");
+        } catch (SocketException e) {
+            return ""; // reset: closed while the request was on its way
+        }
+    }
+
+    /** A request on a new connection; the whole response, or the exception's text. */
+    private static String get(int port, String path) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 30_000);
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), ISO_8859_1);
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 
     /**
@@ -264,14 +345,7 @@ class SocketActivationTest {
      */
     private static String parts(int restart, long stopMs, long startedEpochMs, Path log) throws IOException {
         String liveLine = "deploy #1 (startup): generation 1 live";
-        // status shows the generation live at the cutover, a moment before this line is logged
-        TestDaemon.await(liveLine + " in " + log, () -> {
-            try {
-                return Files.readString(log).contains(liveLine);
-            } catch (IOException e) {
-                return false;
-            }
-        }, TIMEOUT);
+        awaitLine(log, liveLine); // status shows the generation live at the cutover, a moment before this line
         List<String> lines = Files.readAllLines(log);
         long listening = timestamp(lines, "rainbowd listening on");
         long live = timestamp(lines, liveLine);
