@@ -180,6 +180,23 @@ class SocketActivationTest {
         assertTrue(get(port, "/").startsWith("HTTP/1.1 200 "), "a new connection waits for the next rainbowd");
     }
 
+    /** The launcher's part, with a stand-in for java that shows its descriptors: files do for sockets here. */
+    @Test
+    void ofSeveralPassedDescriptorsTheLauncherMovesTheOneNamedProxyToFd0() throws Exception {
+        Path fakeJava = dir.resolve("java");
+        Files.writeString(fakeJava, "#!/bin/sh\nfor fd in 0 3 4; do printf '%s ' $fd; readlink /proc/$$/fd/$fd || echo; done\n");
+        assertTrue(fakeJava.toFile().setExecutable(true));
+        Path control = Files.writeString(dir.resolve("control"), "");
+        Path proxy = Files.writeString(dir.resolve("proxy"), "");
+        Path jar = Files.writeString(dir.resolve("rainbowd.jar"), "");
+        Process p = start(List.of("sh", "-c", "LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=control:proxy exec \"$@\" 3<" + control
+                + " 4<" + proxy, "sh", LauncherTest.launcher().toString(), "run"),
+                Map.of("RAINBOWD_JAR", jar.toString(), "RAINBOWD_CDS_DIR", "none", "JAVA", fakeJava.toString()), "fds");
+        assertEquals(0, exit(p, "fds"), Files.readString(dir.resolve("fds.err")));
+        assertEquals(List.of("0 " + proxy, "3 " + control, "4 "), Files.readAllLines(dir.resolve("fds.out")),
+                "the one named proxy on fd 0, its own fd closed, the other left as it was");
+    }
+
     @Test
     void listenFdsWithoutASocketOnFd0IsAOneLineErrorAndExit1() throws Exception {
         Path config = writeConfig(Ports.freePair());
@@ -378,8 +395,8 @@ class SocketActivationTest {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(dir.resolve(name + ".out").toFile())
                 .redirectError(dir.resolve(name + ".err").toFile());
-        pb.environment().putAll(env);
         pb.environment().put("JAVA", Demo.java().toString());
+        pb.environment().putAll(env);
         return pb.start();
     }
 
