@@ -113,7 +113,10 @@ final class PassedSocketConnector extends ServerConnector {
                 && http.getHttpChannel().getRequest() == null;
     }
 
-    /** Closed, or its first request got past the handler's door (a later one may be refused: it is a keep-alive connection). */
+    /**
+     * Closed, or its first request got past the graceful handler's check (or is done). Jetty's
+     * internal HttpConnection is the only way to see a request before it reaches the handlers.
+     */
     private static boolean answered(EndPoint endPoint) {
         if (!endPoint.isOpen()) return true;
         Connection c = endPoint.getConnection();
