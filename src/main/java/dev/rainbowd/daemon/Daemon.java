@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +56,7 @@ public final class Daemon implements AutoCloseable {
     private final ServerConnector controlConnector;
     /** Counts the proxied requests in flight, for shutdown to wait on. */
     private final GracefulHandler requests;
+    private final Optional<PassedSocket> passedSocket;
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
@@ -63,8 +65,9 @@ public final class Daemon implements AutoCloseable {
     private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
 
-    private Daemon(Config config, StateStore store, String daemonId) {
+    private Daemon(Config config, StateStore store, String daemonId, Optional<PassedSocket> passedSocket) {
         this.config = config;
+        this.passedSocket = passedSocket;
         this.probe = new HealthProbe(config.healthTimeout());
         // Every deploy reads the file again, with the environment the daemon started in.
         ConfigSource source = () -> ConfigLoader.load(config.file());
@@ -110,7 +113,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
-        ServerConnector c = new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
+        ServerConnector c = name.equals("proxy") && passedSocket.isPresent()
+                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new HttpConnectionFactory(http))
+                : new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
         c.setName(name);
         c.setHost(host);
         c.setPort(port);
@@ -121,6 +126,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
+        Optional<PassedSocket> passed = PassedSocket.fromEnvironment();
         StateDir dir = StateDir.open(config.stateDir());
         StateStore store = new StateStore(dir.path(), dir.daemonId());
         try {
@@ -129,7 +135,7 @@ public final class Daemon implements AutoCloseable {
             dir.close();
             throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
         }
-        Daemon d = new Daemon(config, store, dir.daemonId());
+        Daemon d = new Daemon(config, store, dir.daemonId(), passed);
         d.stateDir = dir;
         try {
             d.server.start();
@@ -138,8 +144,20 @@ public final class Daemon implements AutoCloseable {
             throw new StartupException("cannot listen on " + config.host() + ":" + config.port() + " and "
                     + config.controlHost() + ":" + config.controlPort() + ": " + rootMessage(e));
         }
-        log.info("rainbowd listening on {}:{} (proxy) and {}:{} (control), state in {}", config.host(),
-                d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        if (passed.isEmpty()) {
+            log.info("rainbowd listening on {}:{} (proxy, bound itself) and {}:{} (control), state in {}", config.host(),
+                    d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+        } else {
+            PassedSocket p = passed.get();
+            if (!p.matches(config.host(), config.port())) {
+                log.warn("the passed proxy socket is {}:{} but the config says {}:{}: serving on the passed socket"
+                        + " (make the socket unit's ListenStream= and the config's host and port agree)",
+                        p.address().getAddress().getHostAddress(), p.address().getPort(), config.host(), config.port());
+            }
+            log.info("rainbowd listening on {}:{} (proxy, on the socket passed as {}) and {}:{} (control), state in {}",
+                    p.address().getAddress().getHostAddress(), d.proxyPort(), p.describe(), config.controlHost(),
+                    d.controlPort(), config.stateDir());
+        }
         d.deployer.request(Trigger.STARTUP);
         if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
             try {

@@ -482,7 +482,7 @@ class LauncherTest {
     }
 
     /** agent/rainbowd in this checkout: up from the compiled classes (target/classes). */
-    private static Path launcher() {
+    static Path launcher() {
         for (Path d = Demo.classes().toAbsolutePath(); d != null; d = d.getParent()) {
             Path candidate = d.resolve("agent/rainbowd");
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate;
