@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.deploy.GenerationStatus;
 import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,12 +39,23 @@ class AppServerTest {
     @TempDir
     Path dir;
 
+    private static final List<String> SERVERS = List.of("gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent",
+            "waitress", "uvicorn", "hypercorn", "puma", "unicorn", "thin", "node", "django");
+
     /** Every config of conf/examples/; {@code -Dcompat.only=puma,thin} runs those alone. */
     static Stream<String> servers() {
-        Stream<String> all = Stream.of("gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent", "waitress", "uvicorn",
-                "hypercorn", "puma", "unicorn", "thin", "node", "django");
         String only = System.getProperty("compat.only", "");
-        return only.isEmpty() ? all : all.filter(List.of(only.split(","))::contains);
+        return only.isEmpty() ? SERVERS.stream() : SERVERS.stream().filter(List.of(only.split(","))::contains);
+    }
+
+    /** An example nobody runs would rot: each file of conf/examples/ is in {@link #SERVERS}. */
+    @Test
+    void everyExampleIsTested() throws IOException {
+        try (Stream<Path> files = Files.list(ExampleConfig.DIR)) {
+            List<String> examples = files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(".yaml")).map(n -> n.substring(0, n.length() - 5)).sorted().toList();
+            assertEquals(examples, SERVERS.stream().sorted().toList());
+        }
     }
 
     @ParameterizedTest(name = "{0}")
