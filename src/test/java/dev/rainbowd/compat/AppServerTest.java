@@ -98,6 +98,9 @@ class AppServerTest {
                 GenerationStatus old = d.status().live();
                 HeldRequest direct = new HeldRequest(dir, old.port(), host).awaitArrived();
                 redeploy(d);
+                // Logged just before the signal is sent; the app looks for the release file every
+                // 10 ms, so the signal is there first but for a scheduling accident (which would make
+                // this round prove less, never fail it).
                 log.await(Duration.ofSeconds(30), "port " + old.port() + " pid " + old.pid() + ": " + signal);
                 assertFalse(direct.isDone(), () -> "the request at the app ended at " + signal + ": " + direct.outcome());
                 direct.release();
