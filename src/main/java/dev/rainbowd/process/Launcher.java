@@ -29,6 +29,13 @@ public final class Launcher {
     private static final Pattern REFERENCES =
             Pattern.compile("\\$\\{?[12]|\\$\\{?(PORT|PIDFILE)(?![A-Za-z0-9_])");
     private static final Path SETSID = findSetsid();
+    /**
+     * Ignored signals stay ignored across fork and exec, and no shell can undo it: rainbowd started
+     * as a background job of a script (SIGINT and SIGQUIT ignored) would give every app a deaf ear
+     * to its stopSignal, and waitress (INT) would only ever stop by SIGKILL. coreutils' env (8.31+)
+     * resets them; without it, apps get what rainbowd got.
+     */
+    private static final List<String> DEFAULT_SIGNALS = defaultSignals();
     private static final List<String> SYSTEMD_VARIABLES = List.of("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
             "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES");
 
@@ -53,6 +60,7 @@ public final class Launcher {
         if (SETSID != null) {
             argv.add(SETSID.toString());
         }
+        argv.addAll(DEFAULT_SIGNALS);
         argv.addAll(List.of("/bin/sh", "-c", script, "rainbowd", Integer.toString(port), pidfile.toString()));
         return argv;
     }
@@ -107,6 +115,28 @@ public final class Launcher {
             }
         }
         throw new IOException("no free port on 127.0.0.1");
+    }
+
+    private static List<String> defaultSignals() {
+        List<String> argv = List.of("/usr/bin/env", "--default-signal=TERM,QUIT,INT,HUP,USR1,USR2,WINCH");
+        try {
+            Process p = new ProcessBuilder(concat(argv, "true")).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0) return argv;
+            p.destroyForcibly();
+        } catch (IOException e) {
+            // no such env: below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.debug("env --default-signal is not available: apps inherit rainbowd's ignored signals");
+        return List.of();
+    }
+
+    private static List<String> concat(List<String> a, String b) {
+        List<String> all = new ArrayList<>(a);
+        all.add(b);
+        return all;
     }
 
     private static Path findSetsid() {
