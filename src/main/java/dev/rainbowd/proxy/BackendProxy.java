@@ -43,6 +43,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
         /** The upstream request is about to be sent. */
         void sending(org.eclipse.jetty.client.Request upstream);
+
+        /** True if the request must go out on a connection opened for it, not on a kept-alive one. */
+        boolean needsFreshConnection();
     }
 
     BackendProxy(Duration idleTimeout) {
@@ -111,7 +114,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         // matches it ignoring case: one user's "Cache-Control: private, ABCdef" went out as
         // another's "abcDEF", "charset=utf-8" as "UTF-8".
         transport.setHeaderCacheCaseSensitive(true);
-        return new HttpClient(transport);
+        HttpClient client = new HttpClient(transport);
+        transport.setConnectionPoolFactory(new UpstreamPools(client));
+        return client;
     }
 
     @Override
@@ -143,7 +148,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected void sendProxyToServerRequest(Request clientToProxyRequest, org.eclipse.jetty.client.Request proxyToServerRequest,
             Response proxyToClientResponse, Callback proxyToClientCallback) {
-        if (proxyToClientCallback instanceof Replay r) r.sending(proxyToServerRequest);
+        if (proxyToClientCallback instanceof Replay r) {
+            if (r.needsFreshConnection()) UpstreamPools.fresh(proxyToServerRequest);
+            r.sending(proxyToServerRequest);
+        }
         super.sendProxyToServerRequest(clientToProxyRequest, proxyToServerRequest, proxyToClientResponse, proxyToClientCallback);
     }
 
