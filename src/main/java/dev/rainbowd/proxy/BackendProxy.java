@@ -180,20 +180,28 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     protected org.eclipse.jetty.client.Request.Content newProxyToServerRequestContent(Request clientToProxyRequest,
             Response proxyToClientResponse, org.eclipse.jetty.client.Request proxyToServerRequest) {
         return new ProxyRequestContent(clientToProxyRequest) {
+            /** Set when the app's side failed the body (see fail): the failure read next is not the client's. */
+            private volatile boolean failedByApp;
+
             @Override
             public Content.Chunk read() {
                 Content.Chunk chunk = super.read();
-                if (Content.Chunk.isFailure(chunk)) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
+                if (Content.Chunk.isFailure(chunk) && !failedByApp) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
                 return chunk;
             }
 
             /**
              * A refused connection read nothing of the body: leave it intact for the next
              * generation (see ProxyRouter's replay) instead of failing the client's request.
+             * Any other failure here is the app's (it closed the connection while the body was
+             * on its way): it fails the client's body, whose next read must not then be taken for
+             * a malformed body (a 400 where the app's failure is a 502).
              */
             @Override
             public void fail(Throwable failure) {
-                if (!ProxyRouter.causedBy(failure, java.net.ConnectException.class)) super.fail(failure);
+                if (ProxyRouter.causedBy(failure, java.net.ConnectException.class)) return;
+                failedByApp = true;
+                super.fail(failure);
             }
         };
     }

@@ -97,6 +97,11 @@ class ReplayTest {
                 while (!(line = in.readLine()).isEmpty()) {
                     if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
                 }
+                if (line0.startsWith("POST /crash-early ")) {
+                    arrived.add(line0 + " " + request);
+                    s.setSoLinger(true, 0); // unread body: reset, as a worker that dies mid-upload
+                    return;
+                }
                 for (int i = 0; i < length; i++) in.read();
                 arrived.add(line0 + " " + request);
                 if (request == 2) return; // keep-alive timeout hit just as the request came in
@@ -159,17 +164,38 @@ class ReplayTest {
     @Test
     void aRequestWithABodyGoesOnANewConnection() throws Exception {
         assertEquals(200, send(HttpRequest.newBuilder(uri())).statusCode()); // leaves a pooled connection
-        HttpResponse<String> post = send(HttpRequest.newBuilder(uri()).POST(HttpRequest.BodyPublishers.ofString("payment")));
-        assertEquals(200, post.statusCode());
+        HttpResponse<String> post = send(HttpRequest.newBuilder(uri()).POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))));
+        assertEquals(200, post.statusCode(), post.body() + arrived);
         assertEquals(List.of("GET / HTTP/1.1 1", "POST / HTTP/1.1 1"), List.copyOf(arrived));
     }
 
     @Test
     void aRequestWithABodyIsNeverSentTwice() throws Exception {
         HttpResponse<String> post = send(HttpRequest.newBuilder(URI.create(uri() + "crash"))
-                .POST(HttpRequest.BodyPublishers.ofString("payment")));
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))));
         assertEquals(502, post.statusCode());
         assertEquals(List.of("POST /crash HTTP/1.1 1"), List.copyOf(arrived));
+    }
+
+    /** The app failed while it was sent the body: 502, the app's fault, not 400 as if the client's body were bad. */
+    @Test
+    void anAppThatDiesDuringTheUploadIsA502() throws Exception {
+        HttpResponse<String> post = send(HttpRequest.newBuilder(URI.create(uri() + "crash-early"))
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))));
+        assertEquals(502, post.statusCode(), post.body());
+        assertEquals(List.of("POST /crash-early HTTP/1.1 1"), List.copyOf(arrived));
+    }
+
+    /** The same while the client is still sending: the upstream failure is not the client's body failing. */
+    @Test
+    void anAppThatDiesWhileTheClientIsStillUploadingIsA502() throws Exception {
+        try (Socket c = new Socket(InetAddress.getLoopbackAddress(), connector.getLocalPort())) {
+            c.setSoTimeout(10_000);
+            c.getOutputStream().write(("POST /crash-early HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String status = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            assertEquals("HTTP/1.1 502 Bad Gateway", status);
+        }
     }
 
     /** A POST without a body cannot be sent twice either: it goes out once, on a connection opened for it. */
@@ -184,7 +210,7 @@ class ReplayTest {
     void aRequestWithABodyRefusedByADeadBackendWaitsForTheNextOne() throws Exception {
         traffic.cutover(new Backend(2, dev.rainbowd.testing.Ports.free())); // died; not noticed yet
         java.util.concurrent.CompletableFuture<HttpResponse<String>> post = client.sendAsync(HttpRequest.newBuilder(uri())
-                .POST(HttpRequest.BodyPublishers.ofString("payment")).timeout(Duration.ofSeconds(10)).build(),
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         Thread.sleep(300); // bounded: the request is refused and waits meanwhile
         assertEquals(false, post.isDone(), "answered before any backend could have: " + (post.isDone() ? post.join().statusCode() : ""));
