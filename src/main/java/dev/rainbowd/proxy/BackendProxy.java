@@ -47,6 +47,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
         /** The upstream request is about to be sent. */
         void sending(org.eclipse.jetty.client.Request upstream);
+
+        /** True if the request must go out on a connection opened for it, not on a kept-alive one. */
+        boolean needsFreshConnection();
     }
 
     BackendProxy(Duration idleTimeout, TrafficSwitch settings) {
@@ -116,7 +119,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         // matches it ignoring case: one user's "Cache-Control: private, ABCdef" went out as
         // another's "abcDEF", "charset=utf-8" as "UTF-8".
         transport.setHeaderCacheCaseSensitive(true);
-        return new HttpClient(transport);
+        HttpClient client = new HttpClient(transport);
+        transport.setConnectionPoolFactory(new UpstreamPools(client));
+        return client;
     }
 
     /** Jetty's proxy starts its client with no handler of 101s: an app's 101 went to the client bare. */
@@ -157,7 +162,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected void sendProxyToServerRequest(Request clientToProxyRequest, org.eclipse.jetty.client.Request proxyToServerRequest,
             Response proxyToClientResponse, Callback proxyToClientCallback) {
-        if (proxyToClientCallback instanceof Replay r) r.sending(proxyToServerRequest);
+        if (proxyToClientCallback instanceof Replay r) {
+            if (r.needsFreshConnection()) UpstreamPools.fresh(proxyToServerRequest);
+            r.sending(proxyToServerRequest);
+        }
         String upgrade = Upgrades.requested(clientToProxyRequest);
         if (upgrade != null) {
             Backend backend = (Backend) clientToProxyRequest.getAttribute(BACKEND);
@@ -197,20 +205,28 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     protected org.eclipse.jetty.client.Request.Content newProxyToServerRequestContent(Request clientToProxyRequest,
             Response proxyToClientResponse, org.eclipse.jetty.client.Request proxyToServerRequest) {
         return new ProxyRequestContent(clientToProxyRequest) {
+            /** Set when the app's side failed the body (see fail): the failure read next is not the client's. */
+            private volatile boolean failedByApp;
+
             @Override
             public Content.Chunk read() {
                 Content.Chunk chunk = super.read();
-                if (Content.Chunk.isFailure(chunk)) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
+                if (Content.Chunk.isFailure(chunk) && !failedByApp) clientToProxyRequest.setAttribute(CLIENT_BODY_FAILED, Boolean.TRUE);
                 return chunk;
             }
 
             /**
              * A refused connection read nothing of the body: leave it intact for the next
              * generation (see ProxyRouter's replay) instead of failing the client's request.
+             * Any other failure here is the app's (it closed the connection while the body was
+             * on its way): it fails the client's body, whose next read must not then be taken for
+             * a malformed body (a 400 where the app's failure is a 502).
              */
             @Override
             public void fail(Throwable failure) {
-                if (!ProxyRouter.causedBy(failure, java.net.ConnectException.class)) super.fail(failure);
+                if (ProxyRouter.causedBy(failure, java.net.ConnectException.class)) return;
+                failedByApp = true;
+                super.fail(failure);
             }
         };
     }

@@ -134,8 +134,7 @@ public final class ProxyRouter extends Handler.Wrapper {
                 route(failed);
                 return true;
             }
-            if (request.getLength() > 0 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return false;
-            if (!replayed && !causedBy(failure, TimeoutException.class) && IDEMPOTENT.contains(request.getMethod())
+            if (!replayed && replayable() && !causedBy(failure, TimeoutException.class)
                     && System.nanoTime() - sentNanos < REPLAY_WITHIN_NANOS) {
                 replayed = true;
                 release();
@@ -143,6 +142,24 @@ public final class ProxyRouter extends Handler.Wrapper {
                 return true;
             }
             return false;
+        }
+
+        /** Idempotent and without a body we would have consumed: safe to send twice. */
+        private boolean replayable() {
+            return IDEMPOTENT.contains(request.getMethod())
+                    && request.getLength() <= 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+        }
+
+        /**
+         * A replay goes on a connection opened for it: the pool may hold more connections the app
+         * has closed (hypercorn closes after every response it sent before reading the request's
+         * end), and a second stale one would fail the request for good. A request that cannot be
+         * replayed goes on one too: only a new connection cannot have been closed by the app
+         * before the request reached it.
+         */
+        @Override
+        public boolean needsFreshConnection() {
+            return replayed || !replayable();
         }
 
         private void park(Backend refused) {
