@@ -6,7 +6,7 @@ Every request received is saved byte for byte to $REC_DIR (set by src/bench/fide
 NNNNNN.bin (raw bytes: request line, headers, body as framed on the wire) plus NNNNNN.meta
 (connection id, index on the connection). The response is chosen by path: /resp/<kind>.
 """
-import gzip, os, socket, sys, threading, time, itertools
+import base64, gzip, hashlib, os, socket, sys, threading, time, itertools
 
 REC_DIR = os.environ["REC_DIR"]
 os.makedirs(REC_DIR, exist_ok=True)
@@ -139,6 +139,9 @@ def handle(sock, cid):
             record(c.raw + c.buf, "conn=%d idx=%d partial-body %r\n" % (cid, idx, e))
             return
         record(c.raw, "conn=%d idx=%d\n" % (cid, idx))
+        if kind == "ws" and hd.get("upgrade"):
+            tunnel(sock, c, cid, hd)
+            return
         conn_hdr = ",".join(hd.get("connection", [])).lower()
         close = "close" in conn_hdr or (version == "HTTP/1.0" and "keep-alive" not in conn_hdr)
         head = method == "HEAD"
@@ -151,6 +154,52 @@ def handle(sock, cid):
                 sock.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+            time.sleep(0.2)
+            return
+
+
+def tunnel(sock, c, cid, hd):
+    """/resp/ws asked with an Upgrade: 101 (the asked protocol; Sec-WebSocket-Accept if a key came)
+    and a first frame in one write, then every byte that arrives is recorded ("tunnel" records,
+    one per read) and echoed verbatim. A chunk starting with a close frame (0x88) is echoed and
+    the connection closed, as a server ends its close handshake. At EOF (the client half-closed)
+    "after-eof" is sent before closing: it reaches the client only if the proxy passed the
+    half-close on and kept the other direction open."""
+    proto = hd["upgrade"][0].encode("latin-1")
+    hs = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + proto + b"\r\nConnection: Upgrade\r\n"
+    if hd.get("sec-websocket-key"):
+        key = hd["sec-websocket-key"][0].encode("latin-1")
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        hs += b"Sec-WebSocket-Accept: " + accept + b"\r\n"
+    send(sock, hs + b"\r\n" + b"\x81\x05first")
+    n = 0
+    pending, c.buf = c.buf, b""
+    while True:
+        if pending:
+            d, pending = pending, b""
+        else:
+            try:
+                d = sock.recv(65536)
+            except (ConnectionResetError, OSError):
+                record(b"", "conn=%d tunnel reset\n" % cid)
+                return
+        if not d:
+            record(b"", "conn=%d tunnel eof\n" % cid)
+            try:
+                send(sock, b"after-eof")
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            time.sleep(0.2)
+            return
+        n += 1
+        record(d, "conn=%d tunnel read %d\n" % (cid, n))
+        try:
+            send(sock, d)
+        except OSError:
+            return
+        if d.startswith(b"\x88"):
+            sock.shutdown(socket.SHUT_WR)
             time.sleep(0.2)
             return
 
@@ -381,6 +430,8 @@ def respond(sock, kind, method, target, head, close, hd):
         return simple(200, [("Content-Type", "application/octet-stream")], b"")
     if kind == "205":
         return simple(205, [], b"")
+    if kind in ("ws", "ws-refuse"):  # /resp/ws without an Upgrade, or an app refusing the upgrade
+        return simple(200, [("Content-Type", "text/plain")], b"no upgrade here\n")
     if kind == "upgrade":
         send(sock, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
         time.sleep(0.5)

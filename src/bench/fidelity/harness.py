@@ -9,6 +9,8 @@ a diff of the normalised views (what the backend received, what the client recei
 import difflib, glob, hashlib, os, re, socket, sys, time
 
 PROXIES = [("nginx", int(os.environ["NGINX_PORT"])), ("rainbowd", int(os.environ["RAINBOWD_PORT"]))]
+# upgrade cases (ws-*) go to nginx configured for WebSockets (see run)
+NGINX_WS_PORT = int(os.environ["NGINX_WS_PORT"])
 REC = os.environ["REC_DIR"]
 OUT = os.environ["OUT"]
 os.makedirs(OUT, exist_ok=True)
@@ -166,10 +168,39 @@ t("req-value-case-static", req("GET /h HTTP/1.1", ["Accept-Encoding: GZIP, Defla
 t("resp-head-big-chunked-get", req("GET /resp/head-chunked HTTP/1.1", ["Connection: close"]))
 t("resp-empty-chunked", req("GET /resp/chunked-empty HTTP/1.1", ["Connection: close"]))
 
+# ---- upgrades (WebSocket): nginx as its WebSocket docs advise (NGINX_WS_PORT: proxy_http_version 1.1,
+# Upgrade $http_upgrade, Connection $connection_upgrade from the usual map). /resp/ws answers an
+# Upgrade with 101 + a first frame in one write, then records and echoes raw bytes (backend.tunnel).
+WS = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+M = b"\x01\x02\x03\x04"  # a client frame's mask key
+
+
+def masked(opcode, payload):
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + M + bytes(b ^ M[i % 4] for i, b in enumerate(payload))
+
+
+t("ws-echo", req("GET /resp/ws?x=1 HTTP/1.1", WS), ("read", 0.5), masked(1, b"hello"), ("read", 0.4), masked(2, bytes(range(40))),
+  ("read", 0.4), masked(8, b"\x03\xe8"), idle=1.5)
+t("ws-echo-early-data", req("GET /resp/ws HTTP/1.1", WS) + masked(1, b"sent with the handshake"), ("read", 0.5), masked(8, b"\x03\xe8"), idle=1.5)
+t("ws-refused-200-then-request", req("GET /resp/ws-refuse HTTP/1.1", WS), ("read", 0.6), req("GET /next HTTP/1.1", ["Connection: close"]))
+t("ws-refused-200-then-bytes", req("GET /resp/ws-refuse HTTP/1.1", WS), ("read", 0.6), masked(1, b"smuggled?"), ("read", 0.6),
+  req("GET /next HTTP/1.1", ["Connection: close"]))
+t("ws-h2c", req("GET /resp/ws HTTP/1.1", ["Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA"]),
+  ("read", 0.6), req("GET /next HTTP/1.1", ["Connection: close"]), idle=1.5)
+t("ws-unsolicited-101", req("GET /resp/upgrade HTTP/1.1"), ("read", 1.5), req("GET /next HTTP/1.1", ["Connection: close"]), idle=1.5)
+t("ws-unsolicited-101-close", req("GET /resp/upgrade HTTP/1.1", ["Connection: close"]), idle=1.5)
+t("ws-half-close", req("GET /resp/ws HTTP/1.1", WS), ("read", 0.5), masked(1, b"last words"), ("read", 0.4), ("shutdown",), idle=1.5)
+t("ws-upgrade-without-connection-upgrade", req("GET /resp/ws HTTP/1.1", ["Upgrade: websocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version: 13"]), ("read", 0.6), req("GET /next HTTP/1.1", ["Connection: close"]), idle=1.5)
+t("ws-upgrade-http10", b"GET /resp/ws HTTP/1.0\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", idle=1.5)
+t("ws-upgrade-with-body", req("POST /resp/ws HTTP/1.1", ["Upgrade: websocket", "Connection: Upgrade", "Content-Length: 3"], b"abc"),
+  ("read", 0.6), masked(8, b""), idle=1.5)
+
 
 def norm_backend(raw):
     lines = raw.split(b"\r\n")
-    keep = [re.sub(rb"### conn=\d+ idx=\d+", b"### req", l) for l in lines if not re.match(rb"(?i)x-forwarded-(for|proto|host):", l)]
+    keep = [re.sub(rb"### conn=\d+ tunnel", b"### tunnel", re.sub(rb"### conn=\d+ idx=\d+", b"### req", l))
+            for l in lines if not re.match(rb"(?i)x-forwarded-(for|proto|host):", l)]
     return keep
 
 
@@ -235,6 +266,8 @@ def run(port, steps, idle):
                 s.sendall(st)
             except (BrokenPipeError, ConnectionResetError) as e:
                 got += b"\n[SEND FAILED %r]" % e
+        elif st[0] == "shutdown":  # half-close: no more bytes from the client, reading goes on
+            s.shutdown(socket.SHUT_WR)
         elif st[0] == "sleep":
             time.sleep(st[1])
         elif st[0] == "read":
@@ -258,6 +291,8 @@ def main():
         steps, idle = T[name]
         views = {}
         for pname, port in PROXIES:
+            if pname == "nginx" and name.startswith("ws-"):
+                port = NGINX_WS_PORT
             before = set(glob.glob(REC + "/*.bin"))
             client, times, dur = run(port, steps, idle)
             recs = new_records(before)

@@ -84,6 +84,12 @@ final class TunnelConnection extends AbstractConnection implements Connection.Up
         pipe.iterate();
     }
 
+    /** A fill and a write to the peer never block: run them on the selector thread that saw the bytes, not handed to the pool. */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
     @Override
     public void onClose(Throwable cause) {
         super.onClose(cause);
@@ -124,6 +130,12 @@ final class TunnelConnection extends AbstractConnection implements Connection.Up
             // EOF: the other side may still have things to say (a WebSocket close handshake).
             peer.getEndPoint().shutdownOutput();
             return Action.SUCCEEDED;
+        }
+
+        /** A completed write to the peer fills again (non-blocking) on the thread that completed it, as Jetty's ConnectHandler. */
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
         }
 
         @Override

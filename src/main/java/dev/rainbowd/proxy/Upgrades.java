@@ -12,7 +12,8 @@ final class Upgrades {
     /**
      * The {@code Upgrade} value to send on, or null for a request proxied as plain HTTP (its
      * Upgrade dropped as hop-by-hop, as before). An upgrade needs {@code Connection: upgrade}, HTTP/1.1
-     * and no body. {@code h2c} is never passed on, as nginx does not: HTTP/2 to the app is not the
+     * and no body. {@code h2c} is never passed on, as nginx's default proxying does not (its
+     * advised WebSocket config, which passes $http_upgrade on, does): HTTP/2 to the app is not the
      * client's to start through us.
      */
     static String requested(Request request) {

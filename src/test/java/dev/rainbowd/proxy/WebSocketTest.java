@@ -153,6 +153,32 @@ class WebSocketTest {
         }
     }
 
+    private static long poolThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("rainbowd-")).count();
+    }
+
+    /**
+     * A tunnel's bytes are moved on the selector thread that saw them: each read handed to the
+     * pool grew it by 120 threads (+20 MB RSS) and cost 3.7x nginx's CPU per message with 1,000
+     * sockets at one message a second each (src/bench/websockets).
+     */
+    @Test
+    void tunnelTrafficGrowsNoThreads() throws Exception {
+        try (TestDaemon d = start(Map.of())) {
+            List<Client> cs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) cs.add(open(d, "/echo"));
+            long before = poolThreads();
+            for (int round = 0; round < 50; round++) {
+                List<CompletableFuture<WebSocket>> sent = new ArrayList<>();
+                for (Client c : cs) sent.add(c.socket.sendText("m" + round, true));
+                sent.forEach(CompletableFuture::join);
+                for (Client c : cs) assertEquals("m" + round, c.next());
+            }
+            long after = poolThreads();
+            assertTrue(after <= before + 2, "pool threads " + before + " -> " + after + " for 2,000 echoes on 40 tunnels");
+        }
+    }
+
     @Test
     void aHandshakeTheAppRefusesIsItsAnswerAndNoTunnel() throws Exception {
         try (TestDaemon d = start(Map.of())) {
