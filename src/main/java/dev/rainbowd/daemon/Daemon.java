@@ -13,6 +13,7 @@ import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
+import dev.rainbowd.proxy.HeadDeadline;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.ProxyThreadPool;
 import dev.rainbowd.proxy.TrafficSwitch;
@@ -49,6 +50,8 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** Client and upstream connections idle this long are closed (nginx: keepalive_timeout 75s). */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** A connection's first request head must be complete by then (nginx: client_header_timeout 60s). */
+    private static final Duration HEAD_DEADLINE = Duration.ofSeconds(60);
 
     private final Config config;
     private final Server server;
@@ -121,6 +124,7 @@ public final class Daemon implements AutoCloseable {
         c.setPort(port);
         c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
         c.setAcceptQueueSize(1024);
+        c.addEventListener(new HeadDeadline(server.getScheduler(), HEAD_DEADLINE));
         return c;
     }
 
