@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.proxy.Backend;
-import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
@@ -21,9 +20,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,35 +35,26 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ProxyHostileInputTest {
     private RecordingBackend app;
+    private StandaloneProxy proxy;
     private Backend backend;
     private TrafficSwitch traffic;
-    private Server server;
-    private ServerConnector connector;
 
     @BeforeEach
     void start() throws Exception {
         app = new RecordingBackend();
-        traffic = new TrafficSwitch();
-        server = new Server();
-        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
-        connector.setHost("127.0.0.1");
-        connector.setIdleTimeout(60_000);
-        server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(2));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
-        server.start();
-        backend = new Backend(1, app.port());
-        traffic.cutover(backend);
+        proxy = new StandaloneProxy(app.port());
+        backend = proxy.backend;
+        traffic = proxy.traffic;
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
+        proxy.close();
         app.close();
     }
 
     private int port() {
-        return connector.getLocalPort();
+        return proxy.port();
     }
 
     /** A plain request on a new connection is served by the app: the proxy survived what came before. */

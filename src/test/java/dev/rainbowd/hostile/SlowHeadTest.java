@@ -3,10 +3,7 @@ package dev.rainbowd.hostile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.HeadDeadline;
-import dev.rainbowd.proxy.ProxyRouter;
-import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -14,9 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,28 +21,18 @@ import org.junit.jupiter.api.Test;
  */
 class SlowHeadTest {
     private RecordingBackend app;
-    private Server server;
-    private ServerConnector connector;
+    private StandaloneProxy proxy;
 
     @BeforeEach
     void start() throws Exception {
         app = new RecordingBackend();
-        TrafficSwitch traffic = new TrafficSwitch();
-        server = new Server();
-        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration()));
-        connector.setHost("127.0.0.1");
-        connector.setIdleTimeout(60_000);
-        connector.addEventListener(new HeadDeadline(server.getScheduler(), Duration.ofSeconds(2)));
-        server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(2));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
-        server.start();
-        traffic.cutover(new Backend(1, app.port()));
+        proxy = new StandaloneProxy(app.port(),
+                c -> c.addEventListener(new HeadDeadline(c.getServer().getScheduler(), Duration.ofSeconds(2))));
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
+        proxy.close();
         app.close();
     }
 
@@ -56,7 +40,7 @@ class SlowHeadTest {
     void dripFedHeadsAreClosedAtTheDeadlineWhileWholeRequestsAreServed() throws Exception {
         List<Socket> slow = new ArrayList<>();
         AtomicBoolean done = new AtomicBoolean();
-        for (int i = 0; i < 20; i++) slow.add(Raw.connect(connector.getLocalPort(), 30_000));
+        for (int i = 0; i < 20; i++) slow.add(Raw.connect(proxy.port(), 30_000));
         Thread dripper = new Thread(() -> {
             byte[] head = Raw.ascii("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(1000));
             for (int k = 0; k < head.length && !done.get(); k++) {
@@ -81,7 +65,7 @@ class SlowHeadTest {
         try {
             for (Socket s : slow) assertTrue(Raw.closedAfter(s), "a drip-fed connection stayed open past the deadline");
             assertEquals(List.of(), app.requests(), "nothing reached the app");
-            assertEquals(200, Raw.exchange(connector.getLocalPort(), "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
+            assertEquals(200, Raw.exchange(proxy.port(), "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
         } finally {
             done.set(true);
             dripper.join(5_000);

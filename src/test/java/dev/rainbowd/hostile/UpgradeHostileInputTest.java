@@ -5,16 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rainbowd.proxy.Backend;
-import dev.rainbowd.proxy.ProxyRouter;
-import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.InputStream;
 import java.net.Socket;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,26 +18,17 @@ import org.junit.jupiter.api.Test;
  */
 class UpgradeHostileInputTest {
     private RecordingBackend app;
-    private Server server;
-    private ServerConnector connector;
+    private StandaloneProxy proxy;
 
     @BeforeEach
     void start() throws Exception {
         app = new RecordingBackend();
-        TrafficSwitch traffic = new TrafficSwitch();
-        server = new Server();
-        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration()));
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(2));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
-        server.start();
-        traffic.cutover(new Backend(1, app.port()));
+        proxy = new StandaloneProxy(app.port());
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
+        proxy.close();
         app.close();
     }
 
@@ -53,7 +37,7 @@ class UpgradeHostileInputTest {
 
     @Test
     void anUpgradeTheAppAnswers200StaysHttpOnTheSameConnection() throws Exception {
-        try (Socket s = Raw.connect(connector.getLocalPort(), 10_000)) {
+        try (Socket s = Raw.connect(proxy.port(), 10_000)) {
             InputStream in = s.getInputStream();
             Raw.write(s, Raw.ascii(WEBSOCKET_HANDSHAKE));
             Raw.Resp first = Raw.read(in, false);
@@ -73,7 +57,7 @@ class UpgradeHostileInputTest {
 
     @Test
     void h2cIsNeverPassedOn() throws Exception {
-        Raw.Resp r = Raw.exchange(connector.getLocalPort(), "GET /h2c HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        Raw.Resp r = Raw.exchange(proxy.port(), "GET /h2c HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
 
         assertEquals(200, r.status(), r.toString());
@@ -84,21 +68,21 @@ class UpgradeHostileInputTest {
 
     @Test
     void aBare101ToAPlainRequestIs502AndThatAppConnectionIsClosed() throws Exception {
-        try (Socket s = Raw.connect(connector.getLocalPort(), 10_000)) {
+        try (Socket s = Raw.connect(proxy.port(), 10_000)) {
             Raw.write(s, Raw.ascii("GET /bare-101 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
             Raw.Resp r = Raw.read(s.getInputStream(), false);
             assertEquals(502, r.status(), r.toString());
         }
         assertTrue(app.bare101Closed.get(30, TimeUnit.SECONDS), "the proxy closed the connection the 101 came on");
         assertFalse(app.received.stream().anyMatch(q -> q.requestLine().contains("/smuggled")));
-        assertEquals(200, Raw.exchange(connector.getLocalPort(), "GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
+        assertEquals(200, Raw.exchange(proxy.port(), "GET /after HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
     }
 
     private static final String TEST_UPGRADE = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n";
 
     @Test
     void aHalfCloseIsPassedOnAndTheOtherWayStaysOpen() throws Exception {
-        try (Socket s = Raw.connect(connector.getLocalPort(), 30_000)) {
+        try (Socket s = Raw.connect(proxy.port(), 30_000)) {
             Raw.write(s, Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-until-eof")));
             Raw.Resp r = Raw.read(s.getInputStream(), true);
             assertEquals(101, r.status(), r.toString());
@@ -114,7 +98,7 @@ class UpgradeHostileInputTest {
     @Test
     void aSlowReaderStopsTheSenderInsteadOfFillingTheProxysMemory() throws Exception {
         try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
-                new java.net.InetSocketAddress("127.0.0.1", connector.getLocalPort()))) {
+                new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
             c.write(java.nio.ByteBuffer.wrap(Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-stalled"))));
             Raw.Resp r = Raw.read(c.socket().getInputStream(), true);
             assertEquals(101, r.status(), r.toString());
