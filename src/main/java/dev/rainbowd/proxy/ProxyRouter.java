@@ -2,6 +2,7 @@ package dev.rainbowd.proxy;
 
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -10,6 +11,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -75,8 +77,34 @@ public final class ProxyRouter extends Handler.Wrapper {
             Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
             return true;
         }
+        String refused = unframeable(request);
+        if (refused != null) {
+            // The body's end is not where the app would look for it: nothing of it may go on, and
+            // the stream after it is unknown, so the connection goes too.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            int status = refused.startsWith("HTTP/1.0") ? HttpStatus.BAD_REQUEST_400 : HttpStatus.NOT_IMPLEMENTED_501;
+            Response.writeError(request, response, callback, status, refused);
+            return true;
+        }
         new Exchange(request, response, callback, System.nanoTime() + traffic.queueTimeout().toNanos()).route(null);
         return true;
+    }
+
+    /**
+     * Transfer codings nginx refuses and Jetty's parser lets through: any coding but a lone
+     * "chunked" (Jetty reads "gzip, chunked" as chunked and the gzip was silently dropped on the
+     * way to the app), and a chunked body on HTTP/1.0, which has no chunked coding. Null when fine.
+     */
+    private static String unframeable(Request request) {
+        List<String> codings = request.getHeaders().getCSV(HttpHeader.TRANSFER_ENCODING, false);
+        if (codings.isEmpty()) return null;
+        if (request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_0) {
+            return "HTTP/1.0 has no Transfer-Encoding";
+        }
+        if (codings.size() != 1 || !codings.get(0).equalsIgnoreCase("chunked")) {
+            return "Transfer-Encoding " + String.join(", ", codings) + " is not supported (only chunked)";
+        }
+        return null;
     }
 
     /**

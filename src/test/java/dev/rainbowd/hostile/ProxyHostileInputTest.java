@@ -673,4 +673,27 @@ class ProxyHostileInputTest {
         assertEquals("127.0.0.1", q.header("X-Forwarded-For"));
         assertEquals("ok", new String(q.body()));
     }
+
+    // ---- transfer codings nginx refuses (the security review's LOW finding) ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"identity, chunked", "gzip, chunked"})
+    void aCodingOtherThanChunkedIs501AndReachesNothing(String coding) throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("POST /te HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: " + coding + "\r\n\r\n"
+                    + "2\r\nok\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), false);
+            assertEquals(501, r.status(), r.toString());
+            assertTrue(Raw.closedAfter(s));
+        }
+        assertNothingReachedTheApp();
+    }
+
+    @Test
+    void aChunkedBodyOnHttp10Is400() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "POST /te HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\nok\r\n0\r\n\r\n");
+        assertEquals(400, r.status(), r.toString());
+        assertNothingReachedTheApp();
+    }
 }
