@@ -19,8 +19,6 @@ import dev.rainbowd.proxy.ProxyThreadPool;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.watch.TriggerWatcher;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;

@@ -10,6 +10,7 @@ import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Generation;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
+import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -28,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -61,7 +65,7 @@ public final class Deployer implements AutoCloseable {
     private final ExecutorService stateWriter = Executors.newSingleThreadExecutor(threads("state"));
     private final StateStore store;
     /** Launched and not yet completely stopped: what the state store records. */
-    private final Set<Generation> running = new java.util.LinkedHashSet<>();
+    private final Set<Generation> running = new LinkedHashSet<>();
     /** Every stop under way: shutdown waits for all of them, whatever started them. */
     private final Set<CompletableFuture<Void>> stopping = ConcurrentHashMap.newKeySet();
 
@@ -83,7 +87,7 @@ public final class Deployer implements AutoCloseable {
     private static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
     /** A generation live this long ends a crash loop: its crash restarts at once again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
-    private final java.util.concurrent.ScheduledExecutorService timer =
+    private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(threads("restart-timer"));
     private long nextDeploy = 1;
     private int nextGeneration = 1;
@@ -123,8 +127,8 @@ public final class Deployer implements AutoCloseable {
     }
 
     /** The backends of the live and draining generations. */
-    public synchronized List<dev.rainbowd.proxy.Backend> backends() {
-        List<dev.rainbowd.proxy.Backend> all = new ArrayList<>();
+    public synchronized List<Backend> backends() {
+        List<Backend> all = new ArrayList<>();
         if (live != null) all.add(live.backend());
         draining.forEach(g -> all.add(g.backend()));
         return all;
@@ -556,7 +560,7 @@ public final class Deployer implements AutoCloseable {
         List<Generation> snapshot = List.copyOf(running);
         try {
             stateWriter.execute(() -> store.save(snapshot));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             store.save(snapshot); // closing: write it here
         }
     }
