@@ -41,6 +41,7 @@ public record Config(
         Optional<String> healthCheckHost,
         Duration tunnelIdleTimeout,
         List<AddressRange> trustedProxies,
+        boolean upstreamKeepAliveAll,
         Instant read) {
 
     public Config {
@@ -61,7 +62,7 @@ public record Config(
     /** What a deploy launches with these settings. */
     public AppConfig app() {
         return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
-                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, read);
+                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, upstreamKeepAliveAll, read);
     }
 
     /**
@@ -111,6 +112,7 @@ public record Config(
         s.put("healthCheckHost", healthCheckHost.orElse("-"));
         s.put("tunnelIdleTimeout", Durations.format(tunnelIdleTimeout));
         s.put("trustedProxies", String.join(", ", trustedProxies.stream().map(AddressRange::toString).toList()));
+        s.put("upstreamKeepAlive", upstreamKeepAliveAll ? "all" : "replayable");
         return s;
     }
 

@@ -54,7 +54,7 @@ public final class ConfigLoader {
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
             "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
-            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies");
+            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies", "upstreamKeepAlive");
 
     static final Path RUN_BASE = Path.of("/run/rainbow");
 
@@ -336,9 +336,10 @@ public final class ConfigLoader {
             // (its peer vanished without a FIN), while apps' heartbeats (20-30 s) keep live ones open.
             Duration tunnelIdleTimeout = duration("tunnelIdleTimeout", Duration.ofHours(1), true);
             List<AddressRange> trustedProxies = trustedProxies();
+            boolean keepAliveAll = upstreamKeepAlive();
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {
@@ -421,6 +422,18 @@ public final class ConfigLoader {
                         "is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8)")));
             }
             return List.copyOf(ranges);
+        }
+
+        /**
+         * "replayable" (default): only requests rainbowd could send again go on pooled connections;
+         * "all": every request, for app servers that never close a kept-alive connection under a
+         * request (a POST that meets one gets 502). True for "all".
+         */
+        private boolean upstreamKeepAlive() throws ConfigException {
+            Optional<String> v = string("upstreamKeepAlive", "replayable or all");
+            if (v.isEmpty() || v.get().strip().equalsIgnoreCase("replayable")) return false;
+            if (v.get().strip().equalsIgnoreCase("all")) return true;
+            throw err("upstreamKeepAlive", v.get(), "is not replayable or all");
         }
 
         private StopSignal stopSignal() throws ConfigException {

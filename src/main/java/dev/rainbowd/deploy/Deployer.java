@@ -148,6 +148,7 @@ public final class Deployer implements AutoCloseable {
         traffic.queueTimeout(inForce.queueTimeout());
         traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
         traffic.trustedProxies(trusted(inForce));
+        traffic.upstreamKeepAliveAll(inForce.upstreamKeepAliveAll());
     }
 
     private static Predicate<InetAddress> trusted(AppConfig app) {
@@ -412,6 +413,7 @@ public final class Deployer implements AutoCloseable {
             traffic.queueTimeout(inForce.queueTimeout());
             traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
             traffic.trustedProxies(trusted(inForce));
+            traffic.upstreamKeepAliveAll(inForce.upstreamKeepAliveAll());
             traffic.cutover(gen.backend());
             if (old != null) {
                 draining.add(old);

@@ -187,7 +187,7 @@ public final class ProxyRouter extends Handler.Wrapper {
          */
         @Override
         public boolean needsFreshConnection() {
-            return replayed || !replayable();
+            return replayed || (!replayable() && !traffic.upstreamKeepAliveAll());
         }
 
         private void park(Backend refused) {

@@ -18,6 +18,7 @@ public final class TrafficSwitch {
     private volatile Duration queueTimeout = Duration.ofSeconds(30);
     private volatile Duration tunnelIdleTimeout = Duration.ofHours(1);
     private volatile Predicate<InetAddress> trustedProxy = InetAddress::isLoopbackAddress;
+    private volatile boolean keepAliveAll;
 
     /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
     interface Waiter {
@@ -52,6 +53,15 @@ public final class TrafficSwitch {
 
     boolean trustedProxy(InetAddress peer) {
         return trustedProxy.test(peer);
+    }
+
+    /** upstreamKeepAlive: all: requests that cannot be sent twice may go on pooled connections too. */
+    public void upstreamKeepAliveAll(boolean all) {
+        keepAliveAll = all;
+    }
+
+    boolean upstreamKeepAliveAll() {
+        return keepAliveAll;
     }
 
     /** Requests waiting for a live generation now. */

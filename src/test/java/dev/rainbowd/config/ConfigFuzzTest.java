@@ -788,7 +788,7 @@ class ConfigFuzzTest {
     // document building
     // ------------------------------------------------------------------------------------------
 
-    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED }
+    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED, KEEPALIVE }
 
     private static final Map<String, Kind> KEY_KINDS = new LinkedHashMap<>();
 
@@ -818,6 +818,7 @@ class ConfigFuzzTest {
         KEY_KINDS.put("healthCheckHost", Kind.HOST_HEADER);
         KEY_KINDS.put("tunnelIdleTimeout", Kind.POSITIVE_DURATION);
         KEY_KINDS.put("trustedProxies", Kind.TRUSTED);
+        KEY_KINDS.put("upstreamKeepAlive", Kind.KEEPALIVE); // no value below is replayable or all: all refused
         assertEquals(ConfigLoader.KEYS, List.copyOf(KEY_KINDS.keySet()), "the fuzzer covers every key of SPEC section 2");
     }
 

@@ -711,4 +711,12 @@ class ConfigLoaderTest {
         fails("run: x\nhealthCheckPath: /\ntrustedProxies: 10.0.0.0/33\n", "trustedProxies: \"10.0.0.0/33\"");
         fails("run: x\nhealthCheckPath: /\ntrustedProxies: '7000'\n", "trustedProxies: \"7000\"");
     }
+
+    @Test
+    void upstreamKeepAliveIsReplayableOrAll() throws Exception {
+        assertFalse(load("run: x\nhealthCheckPath: /\n").upstreamKeepAliveAll());
+        assertTrue(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: all\n").upstreamKeepAliveAll());
+        assertFalse(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: replayable\n").upstreamKeepAliveAll());
+        fails("run: x\nhealthCheckPath: /\nupstreamKeepAlive: sometimes\n", "upstreamKeepAlive: \"sometimes\" is not replayable or all");
+    }
 }

@@ -696,4 +696,22 @@ class ProxyHostileInputTest {
         assertEquals(400, r.status(), r.toString());
         assertNothingReachedTheApp();
     }
+
+    // ---- upstreamKeepAlive ----
+
+    private int connectionsForTwoPosts() throws Exception {
+        int before = app.connections.get();
+        for (int i = 0; i < 2; i++) {
+            Raw.Resp r = Raw.exchange(port(), "POST /p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nok");
+            assertEquals(200, r.status(), r.toString());
+        }
+        return app.connections.get() - before;
+    }
+
+    @Test
+    void requestsThatCannotBeSentTwiceGoOnAConnectionOfTheirOwnUnlessTheConfigSaysAll() throws Exception {
+        assertEquals(2, connectionsForTwoPosts(), "by default each POST gets a connection opened for it");
+        traffic.upstreamKeepAliveAll(true);
+        assertEquals(1, connectionsForTwoPosts(), "upstreamKeepAlive: all pools them like GETs");
+    }
 }
