@@ -7,10 +7,10 @@ import dev.rainbowd.proxy.HeadDeadline;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,37 +39,46 @@ class SlowHeadTest {
     @Test
     void dripFedHeadsAreClosedAtTheDeadlineWhileWholeRequestsAreServed() throws Exception {
         List<Socket> slow = new ArrayList<>();
-        AtomicBoolean done = new AtomicBoolean();
-        for (int i = 0; i < 20; i++) slow.add(Raw.connect(proxy.port(), 30_000));
-        Thread dripper = new Thread(() -> {
-            byte[] head = Raw.ascii("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(1000));
-            for (int k = 0; k < head.length && !done.get(); k++) {
-                for (Socket s : slow) {
-                    try {
-                        OutputStream out = s.getOutputStream();
-                        out.write(head[k]);
-                        out.flush();
-                    } catch (IOException e) {
-                        // closed by the proxy: what we wait for
-                    }
-                }
-                try {
-                    Thread.sleep(200); // a byte every 200 ms: far inside the idle timeout
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "slowloris");
-        dripper.setDaemon(true);
-        dripper.start();
         try {
+            for (int i = 0; i < 20; i++) slow.add(Raw.connect(proxy.port(), 30_000));
+            byte[] head = Raw.ascii("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(1000));
+            // A byte to each, then up to 200 ms (far inside the idle timeout) for the proxy to close
+            // the first: the drip goes on until the deadline's event, not for a set time.
+            Socket first = slow.get(0);
+            first.setSoTimeout(200);
+            boolean closed = false;
+            for (int k = 0; k < head.length && !closed; k++) {
+                for (Socket s : slow) drip(s, head[k]);
+                closed = closedWithin(first);
+            }
+            assertTrue(closed, "the whole head was dripped and the first connection is still open");
+            first.setSoTimeout(30_000);
             for (Socket s : slow) assertTrue(Raw.closedAfter(s), "a drip-fed connection stayed open past the deadline");
             assertEquals(List.of(), app.requests(), "nothing reached the app");
             assertEquals(200, Raw.exchange(proxy.port(), "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status());
         } finally {
-            done.set(true);
-            dripper.join(5_000);
             for (Socket s : slow) s.close();
+        }
+    }
+
+    private static void drip(Socket s, byte b) {
+        try {
+            OutputStream out = s.getOutputStream();
+            out.write(b);
+            out.flush();
+        } catch (IOException e) {
+            // closed by the proxy: what the test waits for
+        }
+    }
+
+    /** True once the proxy closed it; false when the socket's timeout passed first. */
+    private static boolean closedWithin(Socket s) {
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
         }
     }
 }
