@@ -77,10 +77,13 @@ public final class Deployer implements AutoCloseable {
     private Instant deployStarted; // of the deploy under way: status shows since when
     private DeployResult last;
     private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
-    /** The config of the last generation that went live (until one has, the one read at start): its timeouts and limits are in force. */
-    private AppConfig inForce;
-    /** The release of the last generation that went live, or null: with {@link #inForce}, what a crash restart relaunches. */
-    private Path liveRelease;
+    /** What the daemon started with: the config in force until a generation goes live. */
+    private final AppConfig startup;
+    /**
+     * The last generation that went live, or null: its config's timeouts and limits are in force,
+     * and its config and release are what a crash restart relaunches.
+     */
+    private Generation lastLive;
     private int crashRestarts;    // restarts since a generation last stayed up for STABLE
     private Instant nextRestart;  // when the scheduled crash restart is due, or null
     /** Crash restarts back off 1 s, 2 s, 4 s ... up to this, so a crash loop never spins the CPU. */
@@ -139,16 +142,21 @@ public final class Deployer implements AutoCloseable {
             StateStore store) {
         this.daemon = config.daemon();
         this.source = source;
-        this.inForce = config.app();
+        this.startup = config.app();
         this.store = store;
         this.launcher = launcher;
         this.probe = probe;
         this.traffic = traffic;
         this.reservedPorts = Set.of(daemon.port(), daemon.controlPort());
-        traffic.queueTimeout(inForce.queueTimeout());
-        traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
-        traffic.trustedProxies(trusted(inForce));
-        traffic.upstreamKeepAliveAll(inForce.upstreamKeepAliveAll());
+        applyToTraffic(startup);
+    }
+
+    /** The proxy's share of the config in force: set at start and at each cutover. */
+    private void applyToTraffic(AppConfig app) {
+        traffic.queueTimeout(app.queueTimeout());
+        traffic.tunnelIdleTimeout(app.tunnelIdleTimeout());
+        traffic.trustedProxies(trusted(app));
+        traffic.upstreamKeepAliveAll(app.upstreamKeepAliveAll());
     }
 
     private static Predicate<InetAddress> trusted(AppConfig app) {
@@ -157,7 +165,7 @@ public final class Deployer implements AutoCloseable {
 
     /** The config whose timeouts and limits are in force: the live generation's. */
     public synchronized AppConfig inForce() {
-        return inForce;
+        return lastLive == null ? startup : lastLive.app();
     }
 
     /**
@@ -268,32 +276,29 @@ public final class Deployer implements AutoCloseable {
     }
 
     private DeployResult deploy(Pending p, Trigger trigger, Path rollbackTo, long t0) {
-        AppConfig app;
-        Path relaunch;
+        Generation crashed;
         synchronized (this) {
-            // A crash restart relaunches what crashed, as it ran: an edit to the file since, good or
-            // bad, waits for a deploy someone asks for, so it cannot turn a crash into an outage.
-            relaunch = trigger == Trigger.CRASH ? liveRelease : null;
-            app = inForce;
+            crashed = trigger == Trigger.CRASH ? lastLive : null;
         }
-        List<String> needRestart = List.of();
-        if (relaunch == null) {
-            Config fresh;
-            try {
-                fresh = source.read();
-            } catch (ConfigException e) {
-                return failed(p, trigger, t0, 0, 0, e.getMessage());
-            }
-            app = fresh.app();
-            needRestart = daemon.changedIn(fresh.daemon());
-            log.info("deploy #{} ({}): read {} (config {})", p.id, trigger, daemon.file(), app.digest());
-            if (!needRestart.isEmpty()) {
-                log.warn("deploy #{}: {} changed in {}: {} until rainbowd restarts; the rest of the file applies now",
-                        p.id, String.join(", ", needRestart), daemon.file(),
-                        needRestart.size() == 1 ? "it waits" : "they wait");
-            }
+        // A crash restart relaunches what crashed, as it ran: an edit to the file since, good or
+        // bad, waits for a deploy someone asks for, so it cannot turn a crash into an outage.
+        if (crashed != null) return deploy(p, trigger, crashed.app(), crashed.release(), t0);
+        // The first deploy launches what the daemon read a moment ago; every other one reads the file.
+        if (trigger == Trigger.STARTUP) return deploy(p, trigger, startup, rollbackTo, t0);
+        Config fresh;
+        try {
+            fresh = source.read();
+        } catch (ConfigException e) {
+            return failed(p, trigger, t0, 0, 0, e.getMessage());
         }
-        DeployResult result = deploy(p, trigger, app, rollbackTo != null ? rollbackTo : relaunch, t0);
+        AppConfig app = fresh.app();
+        List<String> needRestart = daemon.changedIn(fresh.daemon());
+        log.info("deploy #{} ({}): read {} (config {})", p.id, trigger, daemon.file(), app.digest());
+        if (!needRestart.isEmpty()) {
+            log.warn("deploy #{}: {} changed in {}: {} until rainbowd restarts; the rest of the file applies now",
+                    p.id, String.join(", ", needRestart), daemon.file(), needRestart.size() == 1 ? "it waits" : "they wait");
+        }
+        DeployResult result = deploy(p, trigger, app, rollbackTo, t0);
         return needRestart.isEmpty() ? result : result.needingRestart(needRestart);
     }
 
@@ -408,12 +413,8 @@ public final class Deployer implements AutoCloseable {
             live = gen;
             starting = null;
             gen.markLive();
-            inForce = gen.app();
-            liveRelease = gen.release();
-            traffic.queueTimeout(inForce.queueTimeout());
-            traffic.tunnelIdleTimeout(inForce.tunnelIdleTimeout());
-            traffic.trustedProxies(trusted(inForce));
-            traffic.upstreamKeepAliveAll(inForce.upstreamKeepAliveAll());
+            lastLive = gen;
+            applyToTraffic(gen.app());
             traffic.cutover(gen.backend());
             if (old != null) {
                 draining.add(old);
@@ -421,7 +422,7 @@ public final class Deployer implements AutoCloseable {
             }
             recordState(); // now with the app's own pid, read from its pidfile
             // Over maxGenerations, the oldest draining generations go at once, without draining.
-            for (int i = 0; 1 + draining.size() - evicted.size() > inForce.maxGenerations() && i < draining.size(); i++) {
+            for (int i = 0; 1 + draining.size() - evicted.size() > gen.app().maxGenerations() && i < draining.size(); i++) {
                 evicted.add(draining.get(i));
             }
         }
@@ -502,7 +503,7 @@ public final class Deployer implements AutoCloseable {
             live = null;
             traffic.clear(gen.backend());
             log.error("generation {} port {}: exited with status {} while live; {}", gen.name(), gen.port(), code,
-                    inForce.restartOnCrash() ? "requests wait for a new generation" : "restartOnCrash is off, requests wait for a redeploy");
+                    inForce().restartOnCrash() ? "requests wait for a new generation" : "restartOnCrash is off, requests wait for a redeploy");
             if (gen.liveSince() != null && gen.liveSince().plus(STABLE).isBefore(Instant.now())) crashRestarts = 0;
             scheduleCrashRestart();
         }
@@ -512,7 +513,7 @@ public final class Deployer implements AutoCloseable {
 
     /** Under the lock. The first restart is at once; each one after it without a stable generation waits twice as long. */
     private void scheduleCrashRestart() {
-        if (!inForce.restartOnCrash() || closed || nextRestart != null) return;
+        if (!inForce().restartOnCrash() || closed || nextRestart != null) return;
         long delay = crashRestarts == 0 ? 0
                 : Math.min(MAX_RESTART_DELAY.toMillis(), 1000L << Math.min(crashRestarts - 1, 20));
         crashRestarts++;
@@ -554,7 +555,7 @@ public final class Deployer implements AutoCloseable {
     }
 
     private synchronized Duration stopTimeout() {
-        return inForce.stopTimeout();
+        return inForce().stopTimeout();
     }
 
     /** Called under the lock, so snapshots reach the single writer thread in the order of the changes. */
