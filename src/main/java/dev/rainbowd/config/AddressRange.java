@@ -40,9 +40,15 @@ public record AddressRange(byte[] network, int prefix) {
         return Optional.of(new AddressRange(mask(bytes, prefix), prefix));
     }
 
+    /** Asked per proxied request that carries X-Forwarded-Proto or -Host: compares in place. */
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();
-        return a.length == network.length && Arrays.equals(mask(a, prefix), network);
+        if (a.length != network.length) return false;
+        for (int i = 0; i < a.length; i++) {
+            int bits = (0xFF << (8 - Math.max(0, Math.min(8, prefix - i * 8)))) & 0xFF;
+            if ((a[i] & bits) != (network[i] & 0xFF)) return false;
+        }
+        return true;
     }
 
     private static byte[] mask(byte[] address, int prefix) {

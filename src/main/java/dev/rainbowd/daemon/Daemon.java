@@ -50,6 +50,8 @@ public final class Daemon implements AutoCloseable {
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** A connection's first request head must be complete by then (nginx: client_header_timeout 60s). */
     private static final Duration HEAD_DEADLINE = Duration.ofSeconds(60);
+    /** What the server's own stop waits for, after close() waited for the requests. */
+    private static final Duration LEFTOVERS = Duration.ofSeconds(1);
 
     private final Config config;
     private final Server server;
@@ -111,6 +113,9 @@ public final class Daemon implements AutoCloseable {
                 config.controlPort());
         server.setHandler(new ByConnector(proxy, control, controlConnector));
         server.setStopAtShutdown(false);
+        // close() waits for the requests itself (up to drainTimeout) before it stops the server:
+        // by then what is left is idle connections and responses being flushed.
+        server.setStopTimeout(LEFTOVERS.toMillis());
     }
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
@@ -204,7 +209,6 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         // In-flight proxied requests get up to drainTimeout to finish: the one in force now.
         long drainTimeout = deployer.inForce().drainTimeout().toMillis();
-        server.setStopTimeout(drainTimeout);
         log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)", drainTimeout);
         systemd.stopping();
         if (watcher != null) watcher.close();

@@ -1,5 +1,6 @@
 package dev.rainbowd.proxy;
 
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -224,7 +225,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
              */
             @Override
             public void fail(Throwable failure) {
-                if (ProxyRouter.causedBy(failure, java.net.ConnectException.class)) return;
+                if (ProxyRouter.causedBy(failure, ConnectException.class)) return;
                 failedByApp = true;
                 super.fail(failure);
             }
@@ -255,18 +256,26 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected void addProxyHeaders(Request in, org.eclipse.jetty.client.Request out) {
         String remote = Request.getRemoteAddr(in);
-        boolean trusted = in.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress peer
-                && peer.getAddress() != null && settings.trustedProxy(peer.getAddress());
         out.headers(h -> {
-            List<String> xff = h.getValuesList(HttpHeader.X_FORWARDED_FOR).stream().filter(v -> !v.isBlank()).toList();
-            h.put(HttpHeader.X_FORWARDED_FOR, xff.isEmpty() ? remote : String.join(", ", xff) + ", " + remote);
-            if (!trusted || !h.contains(HttpHeader.X_FORWARDED_PROTO)) h.put(in.isSecure() ? PROTO_HTTPS : PROTO_HTTP);
-            if (!trusted || !h.contains(HttpHeader.X_FORWARDED_HOST)) {
+            StringBuilder xff = new StringBuilder();
+            for (HttpField f : h.getFields(HttpHeader.X_FORWARDED_FOR)) {
+                if (!f.getValue().isBlank()) xff.append(f.getValue()).append(", ");
+            }
+            h.put(HttpHeader.X_FORWARDED_FOR, xff.append(remote).toString());
+            // Asked only when there is something to keep: most requests carry neither.
+            boolean keep = (h.contains(HttpHeader.X_FORWARDED_PROTO) || h.contains(HttpHeader.X_FORWARDED_HOST)) && trusted(in);
+            if (!keep || !h.contains(HttpHeader.X_FORWARDED_PROTO)) h.put(in.isSecure() ? PROTO_HTTPS : PROTO_HTTP);
+            if (!keep || !h.contains(HttpHeader.X_FORWARDED_HOST)) {
                 String host = in.getHeaders().get(HttpHeader.HOST);
                 if (host != null) h.put(HttpHeader.X_FORWARDED_HOST, host);
                 else h.remove(HttpHeader.X_FORWARDED_HOST);
             }
         });
+    }
+
+    private boolean trusted(Request in) {
+        return in.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress peer
+                && peer.getAddress() != null && settings.trustedProxy(peer.getAddress());
     }
 
     /**
@@ -277,9 +286,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected void copyRequestHeaders(Request in, org.eclipse.jetty.client.Request out) {
         super.copyRequestHeaders(in, out);
-        out.headers(h -> {
-            List<String> underscored = h.stream().map(HttpField::getName).filter(n -> n.indexOf('_') >= 0).toList();
-            underscored.forEach(h::remove);
-        });
+        for (HttpField field : in.getHeaders()) {
+            if (field.getName().indexOf('_') >= 0) out.headers(h -> h.remove(field.getName()));
+        }
     }
 }

@@ -8,11 +8,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -35,8 +39,8 @@ public final class ProxyRouter extends Handler.Wrapper {
     static final int MAX_HEADERS = 32 * 1024;
 
     private final TrafficSwitch traffic;
-    private final java.util.concurrent.atomic.LongAdder unavailable = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder hungUp = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder unavailable = new LongAdder();
+    private final LongAdder hungUp = new LongAdder();
 
     public ProxyRouter(TrafficSwitch traffic, Duration idleTimeout) {
         super(new BackendProxy(idleTimeout, traffic));
@@ -47,8 +51,8 @@ public final class ProxyRouter extends Handler.Wrapper {
      * The HTTP settings of the proxy's connector: it passes requests on as the client sent them
      * and adds nothing of its own.
      */
-    public static org.eclipse.jetty.server.HttpConfiguration httpConfiguration() {
-        org.eclipse.jetty.server.HttpConfiguration http = new org.eclipse.jetty.server.HttpConfiguration();
+    public static HttpConfiguration httpConfiguration() {
+        HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(false); // the app's own Date header is passed through
         // Jetty reuses a header seen earlier on the same connection when a new value matches it
@@ -60,7 +64,7 @@ public final class ProxyRouter extends Handler.Wrapper {
         // route on paths, so it has no rule to be fooled by an ambiguous one; the app gets the
         // target as sent (see UpstreamRequest) and judges it, as behind nginx. Spaces, control
         // bytes and malformed request lines are still refused by the parser.
-        http.setUriCompliance(org.eclipse.jetty.http.UriCompliance.UNSAFE);
+        http.setUriCompliance(UriCompliance.UNSAFE);
         // Jetty's 8 KB for all request headers refused (431) what nginx passes (8 KB a line, 32 KB
         // in all): a few big cookies or tokens. Responses get the same room (BackendProxy's client too).
         http.setRequestHeaderSize(MAX_HEADERS);
@@ -96,8 +100,8 @@ public final class ProxyRouter extends Handler.Wrapper {
      * way to the app), and a chunked body on HTTP/1.0, which has no chunked coding. Null when fine.
      */
     private static String unframeable(Request request) {
+        if (!request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) return null; // nearly every request
         List<String> codings = request.getHeaders().getCSV(HttpHeader.TRANSFER_ENCODING, false);
-        if (codings.isEmpty()) return null;
         if (request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_0) {
             return "HTTP/1.0 has no Transfer-Encoding";
         }
@@ -288,7 +292,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             private void resume() {
                 if (ClientHangUp.seen(request)) {
                     hungUp.increment();
-                    failed(new org.eclipse.jetty.io.EofException("the client closed its connection while its request waited"));
+                    failed(new EofException("the client closed its connection while its request waited"));
                     return;
                 }
                 route(refused);
