@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -413,7 +414,7 @@ public final class ConfigLoader {
             Object v = raw.get("trustedProxies");
             if (v == null) return List.of(AddressRange.LOOPBACK);
             List<?> items = v instanceof List<?> l ? l : List.of(v);
-            List<AddressRange> ranges = new java.util.ArrayList<>();
+            List<AddressRange> ranges = new ArrayList<>();
             for (Object item : items) {
                 if (!(item instanceof String text)) {
                     throw err("trustedProxies", item, "is not an address or CIDR (e.g. 10.0.0.0/8, ::1); quote it");

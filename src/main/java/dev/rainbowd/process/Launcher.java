@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,11 +119,12 @@ public final class Launcher {
     }
 
     private static List<String> defaultSignals() {
-        List<String> argv = List.of("/usr/bin/env", "--default-signal=TERM,QUIT,INT,HUP,USR1,USR2,WINCH");
+        String env = "/usr/bin/env";
+        String option = "--default-signal=TERM,QUIT,INT,HUP,USR1,USR2,WINCH";
         try {
-            Process p = new ProcessBuilder(concat(argv, "true")).redirectErrorStream(true)
+            Process p = new ProcessBuilder(env, option, "true").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0) return argv;
+            if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) return List.of(env, option);
             p.destroyForcibly();
         } catch (IOException e) {
             // no such env: below
@@ -131,12 +133,6 @@ public final class Launcher {
         }
         log.debug("env --default-signal is not available: apps inherit rainbowd's ignored signals");
         return List.of();
-    }
-
-    private static List<String> concat(List<String> a, String b) {
-        List<String> all = new ArrayList<>(a);
-        all.add(b);
-        return all;
     }
 
     private static Path findSetsid() {

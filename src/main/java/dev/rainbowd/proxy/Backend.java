@@ -1,11 +1,13 @@
 package dev.rainbowd.proxy;
 
+import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.client.Request;
 
 /**
  * A generation as the proxy sees it: a port on 127.0.0.1 and the requests in flight to it.
@@ -22,7 +24,7 @@ public final class Backend {
     private final int generation;
     private final int port;
     /** Where requests to it go: built once, not per request. */
-    private final java.net.URI origin;
+    private final URI origin;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     /** Responses by status class (index 1..5), and exchanges that ended without one (client gone, aborted). */
@@ -30,7 +32,7 @@ public final class Backend {
             new LongAdder(), new LongAdder()};
     private final LongAdder aborted = new LongAdder();
     /** The upstream requests in flight, so a drain that runs out of time can end them. */
-    private final Set<org.eclipse.jetty.client.Request> upstream = ConcurrentHashMap.newKeySet();
+    private final Set<Request> upstream = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
     /** Tunnels (WebSockets) open to it: counted apart, a drain does not wait for them. */
     private final AtomicInteger tunnels = new AtomicInteger();
@@ -38,13 +40,13 @@ public final class Backend {
     public Backend(int generation, int port) {
         this.generation = generation;
         this.port = port;
-        this.origin = java.net.URI.create("http://127.0.0.1:" + port);
+        this.origin = URI.create("http://127.0.0.1:" + port);
     }
 
     public int generation() { return generation; }
     public int port() { return port; }
 
-    java.net.URI origin() { return origin; }
+    URI origin() { return origin; }
 
     /** Requests currently forwarded to this backend and not yet completed. */
     public int inFlight() {
@@ -107,11 +109,11 @@ public final class Backend {
         return aborted.sum();
     }
 
-    void sent(org.eclipse.jetty.client.Request request) {
+    void sent(Request request) {
         upstream.add(request);
     }
 
-    void done(org.eclipse.jetty.client.Request request) {
+    void done(Request request) {
         upstream.remove(request);
     }
 
@@ -121,7 +123,7 @@ public final class Backend {
      */
     public int abortInFlight() {
         int n = 0;
-        for (org.eclipse.jetty.client.Request r : upstream) {
+        for (Request r : upstream) {
             if (r.abort(new TimeoutException("drainTimeout passed on " + this)).getNow(false)) n++;
         }
         return n;
