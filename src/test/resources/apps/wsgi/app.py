@@ -5,6 +5,7 @@
 #   /slow?ms=N    answers after N ms; or ?until=FILE: once FILE exists (polled, at most 60 s);
 #                 &mark=FILE is created when the request arrives, so a test waits on it, not on time
 #   POST /echo    the request body
+#   /big?mb=N     N MB, in 64 KB blocks; block i is 65536 times the byte i % 256
 import os
 import time
 from urllib.parse import parse_qs
@@ -21,6 +22,11 @@ def app(environ, start_response):
     if path == "/echo" and environ["REQUEST_METHOD"] == "POST":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         return answer(start_response, environ["wsgi.input"].read(length))
+    if path == "/big":
+        mb = int(parse_qs(environ.get("QUERY_STRING", "")).get("mb", ["1"])[0])
+        start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(mb << 20)),
+                                  ("X-Pid", str(os.getpid()))])
+        return (bytes([i % 256]) * 65536 for i in range(mb * 16))
     if path == "/":
         return answer(start_response, b"hello from pid %d\n" % os.getpid())
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])

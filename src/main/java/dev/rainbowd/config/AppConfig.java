@@ -37,6 +37,7 @@ public record AppConfig(
         Duration tunnelIdleTimeout,
         List<AddressRange> trustedProxies,
         boolean upstreamKeepAliveAll,
+        Buffering buffering,
         Instant read) {
 
     public AppConfig {
@@ -58,7 +59,8 @@ public record AppConfig(
         new TreeMap<>(env).forEach((k, v) -> s.append("env.").append(k).append('=').append(v).append('\0'));
         s.append(healthTimeout).append('\0').append(healthDeadline).append('\0').append(drainTimeout).append('\0')
                 .append(stopTimeout).append('\0').append(stopSignal).append('\0').append(maxGenerations).append('\0').append(launchAttempts).append('\0')
-                .append(restartOnCrash).append('\0').append(queueTimeout).append('\0').append(tunnelIdleTimeout).append('\0').append(trustedProxies).append('\0').append(upstreamKeepAliveAll);
+                .append(restartOnCrash).append('\0').append(queueTimeout).append('\0').append(tunnelIdleTimeout).append('\0').append(trustedProxies).append('\0').append(upstreamKeepAliveAll)
+                .append('\0').append(buffering);
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(hash, 0, 6);

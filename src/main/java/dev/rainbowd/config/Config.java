@@ -42,6 +42,7 @@ public record Config(
         Duration tunnelIdleTimeout,
         List<AddressRange> trustedProxies,
         boolean upstreamKeepAliveAll,
+        Buffering buffering,
         Instant read) {
 
     public Config {
@@ -62,7 +63,7 @@ public record Config(
     /** What a deploy launches with these settings. */
     public AppConfig app() {
         return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
-                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, upstreamKeepAliveAll, read);
+                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, upstreamKeepAliveAll, buffering, read);
     }
 
     /**
@@ -113,6 +114,9 @@ public record Config(
         s.put("tunnelIdleTimeout", Durations.format(tunnelIdleTimeout));
         s.put("trustedProxies", String.join(", ", trustedProxies.stream().map(AddressRange::toString).toList()));
         s.put("upstreamKeepAlive", upstreamKeepAliveAll ? "all" : "replayable");
+        s.put("requestBuffering", Boolean.toString(buffering.requests()));
+        s.put("maxRequestBody", ByteSize.format(buffering.maxRequestBody()));
+        s.put("maxResponseBuffer", ByteSize.format(buffering.maxResponseBuffer()));
         return s;
     }
 

@@ -55,7 +55,8 @@ public final class ConfigLoader {
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
             "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
-            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies", "upstreamKeepAlive");
+            "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies", "upstreamKeepAlive",
+            "requestBuffering", "maxRequestBody", "maxResponseBuffer");
 
     static final Path RUN_BASE = Path.of("/run/rainbow");
 
@@ -338,9 +339,11 @@ public final class ConfigLoader {
             Duration tunnelIdleTimeout = duration("tunnelIdleTimeout", Duration.ofHours(1), true);
             List<AddressRange> trustedProxies = trustedProxies();
             boolean keepAliveAll = upstreamKeepAlive();
+            Buffering buffering = new Buffering(bool("requestBuffering", true),
+                    size("maxRequestBody", Buffering.MAX_REQUEST_BODY), size("maxResponseBuffer", Buffering.MAX_RESPONSE_BUFFER));
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, buffering, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {
@@ -628,6 +631,18 @@ public final class ConfigLoader {
                 throw err(key, v, "must be more than 0");
             }
             return d;
+        }
+
+        private long size(String key, long fallback) throws ConfigException {
+            Object v = raw.get(key);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                return ByteSize.parse(v);
+            } catch (IllegalArgumentException e) {
+                throw err(key, v, e.getMessage());
+            }
         }
 
         private boolean bool(String key, boolean fallback) throws ConfigException {

@@ -87,7 +87,7 @@ public final class Daemon implements AutoCloseable {
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
 
-        ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT);
+        ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT, config.stateDir());
         Metrics metrics = new Metrics(deployer, router);
         deployer.listener(new Deployer.Listener() {
             @Override

@@ -11,6 +11,7 @@ import dev.rainbowd.process.Generation;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.Backend;
+import dev.rainbowd.proxy.ProxySettings;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -153,10 +154,8 @@ public final class Deployer implements AutoCloseable {
 
     /** The proxy's share of the config in force: set at start and at each cutover. */
     private void applyToTraffic(AppConfig app) {
-        traffic.queueTimeout(app.queueTimeout());
-        traffic.tunnelIdleTimeout(app.tunnelIdleTimeout());
-        traffic.trustedProxies(trusted(app));
-        traffic.upstreamKeepAliveAll(app.upstreamKeepAliveAll());
+        traffic.settings(new ProxySettings(app.queueTimeout(), app.tunnelIdleTimeout(), trusted(app),
+                app.upstreamKeepAliveAll(), app.buffering()));
     }
 
     private static Predicate<InetAddress> trusted(AppConfig app) {

@@ -52,6 +52,9 @@ public final class Metrics implements Deployer.Listener {
         CounterWithCallback.builder().name("rainbowd_hung_up_while_waiting_total")
                 .help("Requests dropped, never sent to the app, because their client hung up while they waited for a live generation")
                 .callback(cb -> cb.call(router.hungUpCount())).register(registry);
+        CounterWithCallback.builder().name("rainbowd_request_body_too_large_total")
+                .help("Requests answered 413, never sent to the app, because their body was over maxRequestBody")
+                .callback(cb -> cb.call(router.tooLargeCount())).register(registry);
         GaugeWithCallback.builder().name("rainbowd_in_flight")
                 .help("Requests in flight, by generation")
                 .labelNames("generation")

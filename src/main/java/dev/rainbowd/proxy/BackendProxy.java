@@ -2,6 +2,7 @@ package dev.rainbowd.proxy;
 
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +39,10 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     private static final long POOL_IDLE_MS = 1_500;
 
     private final Duration idleTimeout;
-    /** The settings in force that the proxy reads per request (tunnel idle timeout, trusted proxies). */
+    /** The settings in force that the proxy reads per request (tunnel idle timeout, trusted proxies, buffering). */
     private final TrafficSwitch settings;
+    /** Where a response that runs ahead of its client goes beyond memory. */
+    private final Path spoolDir;
 
     /** A request that can be sent again after its backend failed before answering. */
     interface Replay {
@@ -51,11 +54,15 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
         /** True if the request must go out on a connection opened for it, not on a kept-alive one. */
         boolean needsFreshConnection();
+
+        /** The app's whole response is here (the client may still be reading it): the app is done with the request. */
+        void answered();
     }
 
-    BackendProxy(Duration idleTimeout, TrafficSwitch settings) {
+    BackendProxy(Duration idleTimeout, TrafficSwitch settings, Path spoolDir) {
         this.idleTimeout = idleTimeout;
         this.settings = settings;
+        this.spoolDir = spoolDir;
         setViaHost("rainbowd"); // we send no Via, and this skips a host name lookup at start
     }
 
@@ -170,7 +177,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         String upgrade = Upgrades.requested(clientToProxyRequest);
         if (upgrade != null) {
             Backend backend = (Backend) clientToProxyRequest.getAttribute(BACKEND);
-            Duration idle = settings.tunnelIdleTimeout();
+            Duration idle = settings.settings().tunnelIdleTimeout();
             HttpUpgrader.Factory tunnel = version -> new TunnelUpgrader(upgrade, clientToProxyRequest, proxyToClientResponse,
                     proxyToClientCallback, backend, idle);
             proxyToServerRequest.attribute(HttpUpgrader.Factory.class.getName(), tunnel);
@@ -232,16 +239,41 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         };
     }
 
-    /** Jetty drops the fixed hop-by-hop headers; the ones the app's Connection header names go too (RFC 9110 7.6.1). */
+    /**
+     * Jetty drops the fixed hop-by-hop headers; the ones the app's Connection header names go too
+     * (RFC 9110 7.6.1). The body goes through a {@link ResponseBuffer} unless maxResponseBuffer is 0.
+     */
     @Override
     protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(Request clientToProxyRequest,
             org.eclipse.jetty.client.Request proxyToServerRequest, Response proxyToClientResponse, Callback proxyToClientCallback) {
+        long max = settings.settings().buffering().maxResponseBuffer();
         return new ProxyResponseListener(clientToProxyRequest, proxyToServerRequest, proxyToClientResponse, proxyToClientCallback) {
+            private ResponseBuffer buffer;
+
             @Override
             public void onHeaders(org.eclipse.jetty.client.Response serverToProxyResponse) {
                 super.onHeaders(serverToProxyResponse);
                 List<String> named = serverToProxyResponse.getHeaders().getCSV(HttpHeader.CONNECTION, false);
                 for (String name : named) proxyToClientResponse.getHeaders().remove(name);
+                if (max > 0) buffer = new ResponseBuffer(proxyToClientResponse, serverToProxyResponse, spoolDir, max, this);
+            }
+
+            @Override
+            public void onContent(org.eclipse.jetty.client.Response serverToProxyResponse, Content.Chunk chunk, Runnable demander) {
+                if (buffer == null) super.onContent(serverToProxyResponse, chunk, demander);
+                else buffer.content(chunk, demander);
+            }
+
+            @Override
+            public void onSuccess(org.eclipse.jetty.client.Response serverToProxyResponse) {
+                if (buffer == null) super.onSuccess(serverToProxyResponse);
+                else buffer.end();
+            }
+
+            @Override
+            public void onComplete(org.eclipse.jetty.client.Result result) {
+                if (result.isSucceeded() && proxyToClientCallback instanceof Replay r) r.answered();
+                super.onComplete(result);
             }
         };
     }
@@ -275,7 +307,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
 
     private boolean trusted(Request in) {
         return in.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress peer
-                && peer.getAddress() != null && settings.trustedProxy(peer.getAddress());
+                && peer.getAddress() != null && settings.settings().trustedProxy().test(peer.getAddress());
     }
 
     /**

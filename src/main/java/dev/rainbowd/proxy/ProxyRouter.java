@@ -1,6 +1,8 @@
 package dev.rainbowd.proxy;
 
+import dev.rainbowd.config.Buffering;
 import java.net.ConnectException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -41,10 +43,14 @@ public final class ProxyRouter extends Handler.Wrapper {
     private final TrafficSwitch traffic;
     private final LongAdder unavailable = new LongAdder();
     private final LongAdder hungUp = new LongAdder();
+    private final LongAdder tooLarge = new LongAdder();
+    /** Where request bodies and responses beyond what memory holds for them go: the state directory. */
+    private final Path spoolDir;
 
-    public ProxyRouter(TrafficSwitch traffic, Duration idleTimeout) {
-        super(new BackendProxy(idleTimeout, traffic));
+    public ProxyRouter(TrafficSwitch traffic, Duration idleTimeout, Path spoolDir) {
+        super(new BackendProxy(idleTimeout, traffic, spoolDir));
         this.traffic = traffic;
+        this.spoolDir = spoolDir;
     }
 
     /**
@@ -76,22 +82,76 @@ public final class ProxyRouter extends Handler.Wrapper {
     public boolean handle(Request request, Response response, Callback callback) {
         if (HttpMethod.CONNECT.is(request.getMethod())) {
             // We are a reverse proxy, not a tunnel; the app would not know what to do with it either.
-            // What follows a CONNECT on the stream may be tunnel bytes, not a request: close.
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
+            // What follows a CONNECT on the stream may be tunnel bytes, not a request.
+            refuse(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
             return true;
         }
         String refused = unframeable(request);
         if (refused != null) {
-            // The body's end is not where the app would look for it: nothing of it may go on, and
-            // the stream after it is unknown, so the connection goes too.
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            // The body's end is not where the app would look for it: nothing of it may go on.
             int status = refused.startsWith("HTTP/1.0") ? HttpStatus.BAD_REQUEST_400 : HttpStatus.NOT_IMPLEMENTED_501;
-            Response.writeError(request, response, callback, status, refused);
+            refuse(request, response, callback, status, refused);
             return true;
         }
-        new Exchange(request, response, callback, System.nanoTime() + traffic.queueTimeout().toNanos()).route(null);
+        long length = request.getLength();
+        if (length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+            Buffering buffering = traffic.settings().buffering();
+            long max = buffering.maxRequestBody();
+            if (max > 0 && length > max) {
+                // Before a byte of it is read: a client that sent Expect: 100-continue never sends it.
+                refuse(request, response, callback, HttpStatus.PAYLOAD_TOO_LARGE_413,
+                        "request body of " + length + " bytes is over maxRequestBody (" + max + " bytes)");
+                return true;
+            }
+            if (buffering.requests()) {
+                BufferedRequest.read(request, spoolDir, max, new BufferedRequest.Outcome() {
+                    @Override
+                    public void buffered(BufferedRequest body) {
+                        forward(body, response, new Callback.Nested(callback) {
+                            @Override
+                            public void succeeded() {
+                                body.close();
+                                super.succeeded();
+                            }
+
+                            @Override
+                            public void failed(Throwable x) {
+                                body.close();
+                                super.failed(x);
+                            }
+                        });
+                    }
+
+                    @Override
+                    public void refused(int status, String reason) {
+                        refuse(request, response, callback, status, reason);
+                    }
+
+                    @Override
+                    public void failed(Throwable failure) {
+                        callback.failed(failure);
+                    }
+                });
+                return true;
+            }
+        }
+        forward(request, response, callback);
         return true;
+    }
+
+    /** To the live generation, or waiting for one from now (a buffered request's wait starts when its body is in). */
+    private void forward(Request request, Response response, Callback callback) {
+        new Exchange(request, response, callback, System.nanoTime() + traffic.settings().queueTimeout().toNanos()).route(null);
+    }
+
+    /**
+     * An answer of rainbowd's own, and the connection closes: after a request it did not read
+     * (whole), where the next one starts on the stream is unknown.
+     */
+    private void refuse(Request request, Response response, Callback callback, int status, String reason) {
+        if (status == HttpStatus.PAYLOAD_TOO_LARGE_413) tooLarge.increment();
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        Response.writeError(request, response, callback, status, reason);
     }
 
     /**
@@ -123,6 +183,8 @@ public final class ProxyRouter extends Handler.Wrapper {
         private volatile org.eclipse.jetty.client.Request upstream;
         private boolean replayed;
         private volatile long sentNanos;
+        /** The generation that answered, once {@link #answered()} let it go: for the access log. */
+        private volatile Backend answeredBy;
 
         Exchange(Request request, Response response, Callback callback, long deadlineNanos) {
             super(callback);
@@ -140,6 +202,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             }
             counted.set(b);
             request.setAttribute(BackendProxy.BACKEND, b);
+            if (request instanceof BufferedRequest body) body.rewind(); // a replay sends it whole again
             try {
                 if (!getHandler().handle(request, response, this)) {
                     Response.writeError(request, response, this, HttpStatus.NOT_FOUND_404);
@@ -176,10 +239,10 @@ public final class ProxyRouter extends Handler.Wrapper {
             return false;
         }
 
-        /** Idempotent and without a body we would have consumed: safe to send twice. */
+        /** Idempotent, and its body (if any) still whole here: safe to send twice. */
         private boolean replayable() {
-            return IDEMPOTENT.contains(request.getMethod())
-                    && request.getLength() <= 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+            return IDEMPOTENT.contains(request.getMethod()) && (request instanceof BufferedRequest
+                    || (request.getLength() <= 0 && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)));
         }
 
         /**
@@ -191,7 +254,7 @@ public final class ProxyRouter extends Handler.Wrapper {
          */
         @Override
         public boolean needsFreshConnection() {
-            return replayed || (!replayable() && !traffic.upstreamKeepAliveAll());
+            return replayed || (!replayable() && !traffic.settings().upstreamKeepAliveAll());
         }
 
         private void park(Backend refused) {
@@ -227,11 +290,24 @@ public final class ProxyRouter extends Handler.Wrapper {
             b.release();
         }
 
+        /**
+         * The generation is done with the request once its whole response is here, also when the
+         * client is still reading it (see ResponseBuffer): draining does not wait for slow readers.
+         */
+        @Override
+        public void answered() {
+            Backend b = counted.get();
+            if (b == null) return;
+            b.answered(response.getStatus());
+            answeredBy = b;
+            release();
+        }
+
         @Override
         public void succeeded() {
             Backend b = counted.get();
             if (b != null) b.answered(response.getStatus());
-            if (access.isInfoEnabled()) log(b, Integer.toString(response.getStatus()));
+            if (access.isInfoEnabled()) log(b != null ? b : answeredBy, Integer.toString(response.getStatus()));
             release();
             super.succeeded();
         }
@@ -318,6 +394,11 @@ public final class ProxyRouter extends Handler.Wrapper {
     /** Requests dropped because their client hung up while they waited for a live generation. */
     public long hungUpCount() {
         return hungUp.sum();
+    }
+
+    /** Requests answered 413: their body was over maxRequestBody. */
+    public long tooLargeCount() {
+        return tooLarge.sum();
     }
 
     /** Requests answered 503 because no generation went live in time. */

@@ -1,11 +1,8 @@
 package dev.rainbowd.proxy;
 
-import java.net.InetAddress;
-import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 
 /**
  * The live backend: one atomic reference, switched in one step at cutover. Requests that find no
@@ -15,10 +12,7 @@ public final class TrafficSwitch {
     private final AtomicReference<Backend> live = new AtomicReference<>();
     private final Queue<Waiter> waiting = new ConcurrentLinkedQueue<>();
     private volatile boolean shutdown;
-    private volatile Duration queueTimeout = Duration.ofSeconds(30);
-    private volatile Duration tunnelIdleTimeout = Duration.ofHours(1);
-    private volatile Predicate<InetAddress> trustedProxy = InetAddress::isLoopbackAddress;
-    private volatile boolean keepAliveAll;
+    private volatile ProxySettings settings = ProxySettings.DEFAULT;
 
     /** A request waiting for a live backend other than {@link #excluded()} (the one that just refused it). */
     interface Waiter {
@@ -28,40 +22,13 @@ public final class TrafficSwitch {
         void wake(Backend live);
     }
 
-    /** How long a request waits for a live generation; set by the deployer from the config in force. */
-    public void queueTimeout(Duration timeout) {
-        queueTimeout = timeout;
+    /** The proxy's settings from now on; set by the deployer from the config in force. */
+    public void settings(ProxySettings s) {
+        settings = s;
     }
 
-    Duration queueTimeout() {
-        return queueTimeout;
-    }
-
-    /** How long a tunnel (WebSocket) may carry no byte either way; set by the deployer from the config in force. */
-    public void tunnelIdleTimeout(Duration timeout) {
-        tunnelIdleTimeout = timeout;
-    }
-
-    Duration tunnelIdleTimeout() {
-        return tunnelIdleTimeout;
-    }
-
-    /** Peers whose X-Forwarded-Proto and -Host are kept; set by the deployer from the config in force. */
-    public void trustedProxies(Predicate<InetAddress> trusted) {
-        trustedProxy = trusted;
-    }
-
-    boolean trustedProxy(InetAddress peer) {
-        return trustedProxy.test(peer);
-    }
-
-    /** upstreamKeepAlive: all: requests that cannot be sent twice may go on pooled connections too. */
-    public void upstreamKeepAliveAll(boolean all) {
-        keepAliveAll = all;
-    }
-
-    boolean upstreamKeepAliveAll() {
-        return keepAliveAll;
+    public ProxySettings settings() {
+        return settings;
     }
 
     /** Requests waiting for a live generation now. */

@@ -788,7 +788,7 @@ class ConfigFuzzTest {
     // document building
     // ------------------------------------------------------------------------------------------
 
-    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED, KEEPALIVE }
+    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED, KEEPALIVE, SIZE }
 
     private static final Map<String, Kind> KEY_KINDS = new LinkedHashMap<>();
 
@@ -819,6 +819,9 @@ class ConfigFuzzTest {
         KEY_KINDS.put("tunnelIdleTimeout", Kind.POSITIVE_DURATION);
         KEY_KINDS.put("trustedProxies", Kind.TRUSTED);
         KEY_KINDS.put("upstreamKeepAlive", Kind.KEEPALIVE); // no value below is replayable or all: all refused
+        KEY_KINDS.put("requestBuffering", Kind.BOOL);
+        KEY_KINDS.put("maxRequestBody", Kind.SIZE);
+        KEY_KINDS.put("maxResponseBuffer", Kind.SIZE);
         assertEquals(ConfigLoader.KEYS, List.copyOf(KEY_KINDS.keySet()), "the fuzzer covers every key of SPEC section 2");
     }
 
@@ -849,7 +852,8 @@ class ConfigFuzzTest {
     }
 
     private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH, Kind.TRUSTED);
-    private static final Set<Kind> ZERO_OK_DURATIONS = kinds(Kind.DURATION, Kind.WARMUP);
+    // Sizes take what durations take where it is a whole number (0, 7000, "2m": two megabytes).
+    private static final Set<Kind> ZERO_OK_DURATIONS = kinds(Kind.DURATION, Kind.WARMUP, Kind.SIZE);
     private static final Set<Kind> DURATIONS = union(ZERO_OK_DURATIONS, Kind.POSITIVE_DURATION);
     private static final Set<Kind> NUMBERS = union(DURATIONS, Kind.PORT, Kind.SMALL_INT);
 

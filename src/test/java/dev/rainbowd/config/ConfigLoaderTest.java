@@ -719,4 +719,19 @@ class ConfigLoaderTest {
         assertFalse(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: replayable\n").upstreamKeepAliveAll());
         fails("run: x\nhealthCheckPath: /\nupstreamKeepAlive: sometimes\n", "upstreamKeepAlive: \"sometimes\" is not replayable or all");
     }
+
+    @Test
+    void bufferingKeysTakeSizesAsNginxWritesThem() throws Exception {
+        Buffering defaults = load("run: x\nhealthCheckPath: /\n").buffering();
+        assertEquals(new Buffering(true, 100L << 20, 64L << 20), defaults);
+        Buffering b = load("run: x\nhealthCheckPath: /\nrequestBuffering: false\nmaxRequestBody: 1g\nmaxResponseBuffer: 512K\n").buffering();
+        assertEquals(new Buffering(false, 1L << 30, 512L << 10), b);
+        assertEquals(0, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 0\n").buffering().maxRequestBody());
+        assertEquals(1500, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 1500\n").buffering().maxRequestBody());
+        assertEquals(10L << 20, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 10MB\n").buffering().maxRequestBody());
+        fails("run: x\nhealthCheckPath: /\nmaxRequestBody: 10x\n", "maxRequestBody: \"10x\" is not a size (use a number of bytes or 64k, 100m, 1g)");
+        fails("run: x\nhealthCheckPath: /\nmaxResponseBuffer: -1\n", "maxResponseBuffer: -1 is negative");
+        fails("run: x\nhealthCheckPath: /\nmaxResponseBuffer: 2048g\n", "maxResponseBuffer: \"2048g\" is more than 1024g");
+        fails("run: x\nhealthCheckPath: /\nrequestBuffering: maybe\n", "requestBuffering: \"maybe\" is not true or false");
+    }
 }

@@ -2,12 +2,15 @@ package dev.rainbowd.hostile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rainbowd.config.Buffering;
 import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.ProxyRouter;
+import dev.rainbowd.proxy.ProxySettings;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.InputStream;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.eclipse.jetty.server.Server;
@@ -15,6 +18,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Requests that wait for a live generation (start-up, after a crash) belong to clients that may
@@ -29,6 +33,9 @@ class ParkedClientTest {
     private Server server;
     private ServerConnector connector;
 
+    @TempDir
+    Path spool;
+
     @BeforeEach
     void start() throws Exception {
         app = new RecordingBackend();
@@ -37,8 +44,8 @@ class ParkedClientTest {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(20));
-        router = new ProxyRouter(traffic, Duration.ofSeconds(30));
+        traffic.settings(ProxySettings.DEFAULT.withQueueTimeout(Duration.ofSeconds(20)));
+        router = new ProxyRouter(traffic, Duration.ofSeconds(30), spool);
         server.setHandler(router);
         server.start();
     }
@@ -103,8 +110,10 @@ class ParkedClientTest {
         assertEquals(0, router.hungUpCount());
     }
 
+    /** Bodies streamed (requestBuffering: false): a buffered body is whole before its request waits. */
     @Test
     void aClientWhoseBodyIsStillComingIsServed() throws Exception {
+        traffic.settings(traffic.settings().withBuffering(new Buffering(false, 0, Buffering.MAX_RESPONSE_BUFFER)));
         try (Socket s = send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhello")) {
             parked();
             goLive();

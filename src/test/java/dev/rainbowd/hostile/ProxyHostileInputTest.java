@@ -642,7 +642,7 @@ class ProxyHostileInputTest {
 
     @Test
     void forwardedProtoAndHostOfAnUntrustedPeerAreWhatRainbowdSaw() throws Exception {
-        traffic.trustedProxies(peer -> false); // as if the client were not on loopback
+        traffic.settings(traffic.settings().withTrustedProxy(peer -> false)); // as if the client were not on loopback
         Raw.Resp r = Raw.exchange(port(), "GET /xfp HTTP/1.1\r\nHost: shop.example.com\r\nX-Forwarded-Proto: https\r\n"
                 + "X-Forwarded-Host: evil.example\r\n\r\n");
         assertEquals(200, r.status(), r.toString());
@@ -711,7 +711,7 @@ class ProxyHostileInputTest {
     @Test
     void requestsThatCannotBeSentTwiceGoOnAConnectionOfTheirOwnUnlessTheConfigSaysAll() throws Exception {
         assertEquals(2, connectionsForTwoPosts(), "by default each POST gets a connection opened for it");
-        traffic.upstreamKeepAliveAll(true);
+        traffic.settings(traffic.settings().withUpstreamKeepAliveAll(true));
         assertEquals(1, connectionsForTwoPosts(), "upstreamKeepAlive: all pools them like GETs");
     }
 }

@@ -2,7 +2,10 @@ package dev.rainbowd.hostile;
 
 import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.ProxyRouter;
+import dev.rainbowd.proxy.ProxySettings;
 import dev.rainbowd.proxy.TrafficSwitch;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -18,6 +21,8 @@ final class StandaloneProxy implements AutoCloseable {
     final Server server = new Server();
     final ServerConnector connector;
     final Backend backend;
+    /** The state directory's stand-in: where bodies and responses are buffered beyond memory. */
+    final Path spool = Files.createTempDirectory("rainbowd-spool");
 
     StandaloneProxy(int appPort) throws Exception {
         this(appPort, c -> {});
@@ -30,8 +35,8 @@ final class StandaloneProxy implements AutoCloseable {
         connector.setIdleTimeout(60_000);
         customize.accept(connector);
         server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(2));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
+        traffic.settings(ProxySettings.DEFAULT.withQueueTimeout(Duration.ofSeconds(2)));
+        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30), spool));
         server.start();
         backend = new Backend(1, appPort);
         traffic.cutover(backend);
@@ -44,5 +49,6 @@ final class StandaloneProxy implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop();
+        Files.delete(spool); // empty: spooled bytes live in unlinked files
     }
 }

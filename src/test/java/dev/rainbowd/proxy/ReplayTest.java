@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import dev.rainbowd.config.Buffering;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An app closes an idle keep-alive connection just as the proxy sends a request on it (gunicorn
@@ -48,6 +51,9 @@ class ReplayTest {
     private TrafficSwitch traffic;
     private ServerConnector connector;
 
+    @TempDir
+    Path spool;
+
     @BeforeEach
     void start() throws Exception {
         backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -59,8 +65,8 @@ class ReplayTest {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
-        traffic.queueTimeout(Duration.ofSeconds(2));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30)));
+        traffic.settings(ProxySettings.DEFAULT.withQueueTimeout(Duration.ofSeconds(2)));
+        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30), spool));
         server.start();
         traffic.cutover(new Backend(1, backend.getLocalPort()));
     }
@@ -192,9 +198,14 @@ class ReplayTest {
         assertEquals(List.of("POST /crash-early HTTP/1.1 1"), List.copyOf(arrived));
     }
 
-    /** The same while the client is still sending: the upstream failure is not the client's body failing. */
+    /**
+     * The same while the client is still sending (bodies streamed, requestBuffering: false; else
+     * the app never sees a request before its body is whole): the upstream failure is not the
+     * client's body failing.
+     */
     @Test
     void anAppThatDiesWhileTheClientIsStillUploadingIsA502() throws Exception {
+        traffic.settings(traffic.settings().withBuffering(new Buffering(false, 0, Buffering.MAX_RESPONSE_BUFFER)));
         try (Socket c = new Socket(InetAddress.getLoopbackAddress(), connector.getLocalPort())) {
             c.setSoTimeout(10_000);
             c.getOutputStream().write(("POST /crash-early HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
