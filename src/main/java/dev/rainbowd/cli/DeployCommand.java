@@ -37,10 +37,13 @@ abstract class DeployCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "print nothing but errors (the exit code tells)")
     boolean quiet;
 
+    @Option(names = "--wait-drain", description = "after the cutover, follow the old generation until it has drained and stopped")
+    boolean waitDrain;
+
     @Spec
     CommandSpec spec;
 
-    /** The control API path: /redeploy or /rollback. */
+    /** The control API path and query: /redeploy or /rollback, and how. */
     abstract String path();
 
     @Override
@@ -60,18 +63,18 @@ abstract class DeployCommand implements Callable<Integer> {
         try {
             ControlClient.Reply reply;
             if (noWait || quiet) {
-                reply = client.post(noWait ? path() : path() + "?wait=true");
+                reply = client.post(noWait ? path() : waiting(path()));
             } else {
                 Map<String, Object> before = client.get("/status").json();
                 CompletableFuture<ControlClient.Reply> outcome = CompletableFuture.supplyAsync(() -> {
                     try {
-                        return client.post(path() + "?wait=true");
+                        return client.post(waiting(path()));
                     } catch (ControlClient.Unreachable e) {
                         throw new CompletionException(e);
                     }
                 });
                 try {
-                    new Progress(client, out, before).follow(outcome);
+                    new Progress(client, out, before, waitDrain).follow(outcome);
                 } catch (ControlClient.Unreachable e) {
                     // progress is best effort: the outcome comes from the deploy's own reply
                 }
@@ -87,12 +90,22 @@ abstract class DeployCommand implements Callable<Integer> {
         }
     }
 
+    private static String waiting(String path) {
+        return path + (path.contains("?") ? "&" : "?") + "wait=true";
+    }
+
     private static int report(ControlClient.Reply reply, ControlClient client, PrintWriter out, PrintWriter err) {
         Map<String, Object> body = reply.json();
         switch (reply.status()) {
             case 200 -> {
-                out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
-                        body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
+                if ("rollback".equals(body.get("trigger"))) {
+                    out.printf("deploy #%s: rolled back to %s, generation %s on port %s (%s ms)%n",
+                            body.get("deploy"), body.get("release"), body.get("generation"), body.get("port"), body.get("durationMs"));
+                } else {
+                    out.printf("deploy #%s: live, generation %s on port %s (%s ms)%n",
+                            body.get("deploy"), body.get("generation"), body.get("port"), body.get("durationMs"));
+                }
+                if (body.get("note") != null) out.printf("deploy #%s: %s%n", body.get("deploy"), body.get("note"));
                 needRestart(body, err);
                 return ExitCodes.OK;
             }
@@ -121,16 +134,18 @@ abstract class DeployCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints what changes in GET /status until the deploy's outcome is known, then follows the drain. */
+    /** Prints what changes in GET /status until the deploy's outcome is known, then (asked to) follows the drain. */
     private static final class Progress {
         private final ControlClient client;
         private final PrintWriter out;
         private final Object oldLive;
+        private final boolean waitDrain;
         private String lastLine = "";
 
-        Progress(ControlClient client, PrintWriter out, Map<String, Object> before) {
+        Progress(ControlClient client, PrintWriter out, Map<String, Object> before, boolean waitDrain) {
             this.client = client;
             this.out = out;
+            this.waitDrain = waitDrain;
             this.oldLive = before.get("live") instanceof Map<?, ?> live ? live.get("generation") : null;
         }
 
@@ -154,7 +169,9 @@ abstract class DeployCommand implements Callable<Integer> {
             if (reply.status() != 200 || oldLive == null) return;
             Map<String, Object> body = reply.json();
             print("deploy #" + body.get("deploy") + ": cut over to generation " + body.get("generation"));
-            followDrain();
+            // The deploy's outcome is known at the cutover: CI goes on while old requests finish
+            // (an SSE client could hold the drain for drainTimeout).
+            if (waitDrain) followDrain();
         }
 
         /** The generation that was live before: its in-flight requests, then its stop. */

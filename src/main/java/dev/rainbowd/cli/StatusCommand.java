@@ -89,6 +89,11 @@ final class StatusCommand implements Callable<Integer> {
         if (s.get("restarting") instanceof Map<?, ?> r) {
             out.append("crash loop: restart ").append(r.get("attempt")).append(" at ").append(r.get("at")).append('\n');
         }
+        if (s.get("releases") instanceof List<?> releases && releases.size() > 1) {
+            // Where `rainbowd rollback` goes: the first one after the newest.
+            out.append("releases, newest first: ").append(releases.stream().map(String::valueOf).collect(Collectors.joining(", ")))
+                    .append('\n');
+        }
         if (s.get("lastDeploy") instanceof Map<?, ?> last) {
             out.append("last deploy: #").append(last.get("id")).append(' ').append(last.get("state"))
                     .append(" (").append(last.get("trigger")).append(", ").append(last.get("durationMs")).append(" ms, ")

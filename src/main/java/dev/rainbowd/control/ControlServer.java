@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
@@ -73,20 +74,21 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
     }
 
     private boolean deploy(boolean rollback, Request request, Response response, Callback callback) {
-        Boolean wait = waitParameter(request);
+        Boolean wait = flag(request, "wait");
         if (wait == null) {
             return error(response, callback, HttpStatus.BAD_REQUEST_400, "malformed query: wait must be true or false");
+        }
+        Boolean ifChanged = flag(request, "ifChanged");
+        if (ifChanged == null) {
+            return error(response, callback, HttpStatus.BAD_REQUEST_400, "malformed query: ifChanged must be true or false");
         }
         DeployTicket ticket;
         if (rollback) {
             Optional<DeployTicket> t = deployer.rollback();
-            if (t.isEmpty()) {
-                return error(response, callback, HttpStatus.CONFLICT_409,
-                        "nothing to roll back to: no generation has been replaced yet");
-            }
+            if (t.isEmpty()) return error(response, callback, HttpStatus.CONFLICT_409, deployer.noRollback());
             ticket = t.get();
         } else {
-            ticket = deployer.request(Trigger.CONTROL);
+            ticket = ifChanged ? deployer.requestIfChanged(Trigger.CONTROL) : deployer.request(Trigger.CONTROL);
         }
         if (!wait) {
             Map<String, Object> body = new LinkedHashMap<>();
@@ -105,17 +107,17 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
         return true;
     }
 
-    /** true, false, or null when the value is neither. A bare {@code ?wait} means true. */
-    private static Boolean waitParameter(Request request) {
+    /** true, false (also when absent), or null when the value is neither. A bare {@code ?wait} means true. */
+    private static Boolean flag(Request request, String name) {
         Fields query;
         try {
             query = Request.extractQueryParameters(request);
         } catch (RuntimeException e) { // undecodable %-escapes: Jetty's BadMessageException
             return null;
         }
-        List<String> values = query.getValues("wait");
+        List<String> values = query.getValues(name);
         if (values == null || values.isEmpty()) return false;
-        return switch (values.get(values.size() - 1).toLowerCase(java.util.Locale.ROOT)) {
+        return switch (values.get(values.size() - 1).toLowerCase(Locale.ROOT)) {
             case "", "true", "1", "yes" -> true;
             case "false", "0", "no" -> false;
             default -> null;

@@ -20,6 +20,7 @@ public final class StatusView {
         m.put("lastDeploy", s.lastDeploy() == null ? null : lastDeploy(s.lastDeploy()));
         m.put("restarting", s.restarting() == null ? null
                 : Map.of("attempt", s.restarting().attempt(), "at", s.restarting().at().toString()));
+        m.put("releases", s.releases());
         m.put("uptimeMs", s.uptime().toMillis());
         return m;
     }
@@ -59,6 +60,8 @@ public final class StatusView {
         m.put("trigger", r.trigger().toString());
         m.put("generation", r.generation());
         m.put("port", r.port());
+        m.put("release", r.release());
+        m.put("note", r.note());
         m.put("durationMs", r.duration().toMillis());
         m.put("finished", r.finished().toString());
         m.put("needRestart", r.needRestart());
@@ -70,12 +73,15 @@ public final class StatusView {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("deploy", r.id());
         m.put("state", r.state());
+        m.put("trigger", r.trigger().toString());
         if (r.live()) {
             m.put("generation", r.generation());
             m.put("port", r.port());
         } else {
             m.put("reason", r.reason());
         }
+        m.put("release", r.release());
+        if (r.note() != null) m.put("note", r.note());
         m.put("needRestart", r.needRestart());
         m.put("durationMs", r.duration().toMillis());
         return m;

@@ -111,6 +111,13 @@ public final class DemoApp {
                     text(ex, value == null ? 404 : 200, value == null ? "not set\n" : value + "\n");
                 }
                 case "/slow" -> {
+                    String until = query.get("until");
+                    if (until != null) { // once the file exists (a test's event), at most a minute
+                        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+                        while (!Files.exists(Path.of(until)) && System.nanoTime() < deadline) Thread.sleep(10);
+                        text(ex, 200, "released\n");
+                        return;
+                    }
                     long ms = Long.parseLong(query.getOrDefault("ms", "1000"));
                     Thread.sleep(ms);
                     text(ex, 200, "slept " + ms + " ms\n");

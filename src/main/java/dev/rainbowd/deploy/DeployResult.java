@@ -6,10 +6,12 @@ import java.util.List;
 
 /**
  * How one deploy ended. {@code generation} and {@code port} are 0 when no generation was launched.
- * {@code needRestart} names the keys changed in the file that only a restart of rainbowd applies.
+ * {@code release} is the directory it launched in (null if none); {@code note} what the user should
+ * know besides (where a rollback left the release link), or null. {@code needRestart} names the
+ * keys changed in the file that only a restart of rainbowd applies.
  */
 public record DeployResult(
-        long id, boolean live, Trigger trigger, int generation, int port, String reason,
+        long id, boolean live, Trigger trigger, int generation, int port, String reason, String release, String note,
         List<String> needRestart, Duration duration, Instant finished) {
 
     public DeployResult {
@@ -21,6 +23,10 @@ public record DeployResult(
     }
 
     DeployResult needingRestart(List<String> keys) {
-        return new DeployResult(id, live, trigger, generation, port, reason, keys, duration, finished);
+        return new DeployResult(id, live, trigger, generation, port, reason, release, note, keys, duration, finished);
+    }
+
+    DeployResult noting(String text) {
+        return new DeployResult(id, live, trigger, generation, port, reason, release, text, needRestart, duration, finished);
     }
 }

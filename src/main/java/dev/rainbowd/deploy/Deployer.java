@@ -77,7 +77,10 @@ public final class Deployer implements AutoCloseable {
     private DeployProgress deploying;
     private Instant deployStarted; // of the deploy under way: status shows since when
     private DeployResult last;
-    private Path previousRelease; // the release of the generation the live one replaced: what rollback runs
+    /** The releases that went live, newest first: where a rollback goes. */
+    private final ReleaseHistory releases = new ReleaseHistory();
+    /** The release link's state the last deploy that read it deployed, and that deploy: one swap, one deploy. */
+    private SwapDeploy lastSwap;
     /** What the daemon started with: the config in force until a generation goes live. */
     private final AppConfig startup;
     /**
@@ -103,14 +106,20 @@ public final class Deployer implements AutoCloseable {
         final CompletableFuture<DeployResult> result = new CompletableFuture<>();
         Trigger trigger;
         Path release; // a rollback's release; null: the current release (workingDir or the link's target)
+        /** Only if the release link changed since the last deploy that read it: else that deploy's outcome is this one's. */
+        boolean ifChanged;
         int coalesced;
 
-        Pending(long id, Trigger trigger, Path release) {
+        Pending(long id, Trigger trigger, Path release, boolean ifChanged) {
             this.id = id;
             this.trigger = trigger;
             this.release = release;
+            this.ifChanged = ifChanged;
         }
     }
+
+    /** A deploy of one state of the release link, under way or done. */
+    private record SwapDeploy(ReleaseSwap swap, long id, CompletableFuture<DeployResult> result) {}
 
     /** What the deployer tells the rest of the daemon (status for systemd, metrics). Called outside the lock. */
     public interface Listener {
@@ -172,22 +181,46 @@ public final class Deployer implements AutoCloseable {
      * triggers arrive during a deploy, one more deploy follows it, with the newest code.
      */
     public DeployTicket request(Trigger trigger) {
-        return enqueue(trigger, null);
+        // A swap of the link is deployed once, whoever notices it (the watcher, CI's --if-changed).
+        return enqueue(trigger, null, trigger == Trigger.RELEASE_LINK);
     }
 
     /**
-     * Asks for a deploy of the release the previous generation ran; empty when there was no
-     * previous generation.
+     * Asks for a deploy of the release the link points to now, unless a deploy of this very swap
+     * is under way or done: then its ticket (its outcome, failed or live). So CI's swap followed
+     * by {@code rainbowd redeploy --if-changed} deploys once, whichever of the two is seen first.
+     * Without a release link, a plain deploy.
      */
-    public synchronized Optional<DeployTicket> rollback() {
-        if (previousRelease == null) return Optional.empty();
-        return Optional.of(enqueue(Trigger.ROLLBACK, previousRelease));
+    public synchronized DeployTicket requestIfChanged(Trigger trigger) {
+        if (daemon.releaseLink().isPresent() && lastSwap != null) {
+            try {
+                Path link = daemon.releaseLink().get();
+                if (ReleaseSwap.of(link, link.toRealPath()).equals(lastSwap.swap())) {
+                    return new DeployTicket(lastSwap.id(), lastSwap.result());
+                }
+            } catch (IOException e) {
+                // a missing link: the deploy reports it
+            }
+        }
+        return enqueue(trigger, null, daemon.releaseLink().isPresent());
     }
 
-    private synchronized DeployTicket enqueue(Trigger trigger, Path release) {
+    /** Asks for a deploy of the most recent release that differs from the live one; empty when there is none. */
+    public synchronized Optional<DeployTicket> rollback() {
+        return releases.rollbackTarget().map(r -> enqueue(Trigger.ROLLBACK, r, false));
+    }
+
+    /** Why there is nothing to roll back to. */
+    public synchronized String noRollback() {
+        List<Path> all = releases.list();
+        return all.isEmpty() ? "nothing to roll back to: no generation has gone live yet"
+                : "nothing to roll back to: every generation so far ran " + all.get(0);
+    }
+
+    private synchronized DeployTicket enqueue(Trigger trigger, Path release, boolean ifChanged) {
         if (closed) {
             return new DeployTicket(0, CompletableFuture.completedFuture(new DeployResult(
-                    0, false, trigger, 0, 0, "rainbowd is shutting down", List.of(), Duration.ZERO, Instant.now())));
+                    0, false, trigger, 0, 0, "rainbowd is shutting down", null, null, List.of(), Duration.ZERO, Instant.now())));
         }
         if (pending != null) {
             pending.coalesced++;
@@ -196,10 +229,11 @@ public final class Deployer implements AutoCloseable {
             if (trigger != Trigger.CRASH) {
                 pending.trigger = trigger;
                 pending.release = release;
+                pending.ifChanged &= ifChanged; // one request for a deploy whatever the link says is enough
             }
             return new DeployTicket(pending.id, pending.result);
         }
-        Pending p = new Pending(nextDeploy++, trigger, release);
+        Pending p = new Pending(nextDeploy++, trigger, release, ifChanged);
         pending = p;
         log.info("deploy #{} ({}): queued", p.id, trigger);
         worker.execute(this::runPending);
@@ -210,7 +244,7 @@ public final class Deployer implements AutoCloseable {
         List<GenerationStatus> drainingNow = draining.stream().map(this::describe).toList();
         return new Status(live == null ? null : describe(live), drainingNow, deploying, pending != null,
                 last, nextRestart == null ? null : new Status.Restart(crashRestarts, nextRestart),
-                Duration.between(started, Instant.now()));
+                releases.list().stream().map(Path::toString).toList(), Duration.between(started, Instant.now()));
     }
 
     /** Number of generations alive or being stopped, the one being deployed included. */
@@ -237,7 +271,8 @@ public final class Deployer implements AutoCloseable {
             if (trigger == Trigger.CRASH && live != null) {
                 // Someone deployed since the crash: nothing to restart.
                 DeployResult skipped = new DeployResult(p.id, true, trigger, live.number(), live.port(),
-                        "generation " + live.name() + " is live already", List.of(), Duration.ZERO, Instant.now());
+                        "generation " + live.name() + " is live already", live.release().toString(), null, List.of(), Duration.ZERO,
+                        Instant.now());
                 last = skipped;
                 p.result.complete(skipped);
                 return;
@@ -254,6 +289,15 @@ public final class Deployer implements AutoCloseable {
             log.error("deploy #{} failed unexpectedly", p.id, e);
             result = failed(p, trigger, t0, 0, 0, "internal error: " + e);
         }
+        if (result.id() != p.id) { // this swap was deployed already: its outcome is ours, not a second deploy
+            synchronized (this) {
+                deploying = null;
+            }
+            log.info("deploy #{} ({}): release {} was deployed by deploy #{} already ({})", p.id, trigger, result.release(),
+                    result.id(), result.state());
+            p.result.complete(result);
+            return;
+        }
         synchronized (this) {
             deploying = null;
             last = result;
@@ -264,8 +308,8 @@ public final class Deployer implements AutoCloseable {
         if (result.live() && result.reason() != null) {
             log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());
         } else if (result.live()) {
-            log.info("deploy #{} ({}): generation {} live on port {} after {} ms", p.id, trigger,
-                    result.generation(), result.port(), result.duration().toMillis());
+            log.info("deploy #{} ({}): generation {} live on port {} after {} ms{}", p.id, trigger,
+                    result.generation(), result.port(), result.duration().toMillis(), result.note() == null ? "" : "; " + result.note());
         } else {
             log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
         }
@@ -310,12 +354,24 @@ public final class Deployer implements AutoCloseable {
         } catch (IOException e) {
             return failed(p, trigger, t0, 0, 0, e.getMessage());
         }
+        ReleaseSwap swap = null;
+        if (fixedRelease == null && daemon.releaseLink().isPresent()) {
+            try {
+                swap = ReleaseSwap.of(daemon.releaseLink().get(), release);
+            } catch (IOException e) {
+                return failed(p, trigger, t0, 0, 0, "cannot read releaseLink " + daemon.releaseLink().get() + ": " + e.getMessage());
+            }
+        }
         synchronized (this) {
+            if (p.ifChanged && swap != null && lastSwap != null && swap.equals(lastSwap.swap()) && lastSwap.result().isDone()) {
+                return lastSwap.result().join();
+            }
             // A release link swapped back to the release that is live already: not a deploy.
             if (trigger == Trigger.RELEASE_LINK && live != null && live.release().equals(release)) {
                 return new DeployResult(p.id, true, trigger, live.number(), live.port(),
-                        "release " + release + " is already live", List.of(), since(t0), Instant.now());
+                        "release " + release + " is already live", release.toString(), null, List.of(), since(t0), Instant.now());
             }
+            if (swap != null) lastSwap = new SwapDeploy(swap, p.id, p.result);
         }
         for (int attempt = 1; ; attempt++) {
             int number;
@@ -341,9 +397,10 @@ public final class Deployer implements AutoCloseable {
             gen.exit().thenAccept(code -> exited(gen, code));
             String notReady = awaitReady(p, trigger, gen, deadline);
             if (notReady == null) {
-                if (cutover(p, gen)) {
-                    return new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, List.of(), since(t0),
-                            Instant.now());
+                if (cutover(p, trigger, gen)) {
+                    DeployResult live = new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, release.toString(), null,
+                            List.of(), since(t0), Instant.now());
+                    return trigger == Trigger.ROLLBACK ? live.noting(rolledBack(p, release, app)) : live;
                 }
                 // It died between its healthy answer and the cutover, or we are shutting down.
                 notReady = isClosed() ? "rainbowd is shutting down" : exitReason(gen);
@@ -401,8 +458,31 @@ public final class Deployer implements AutoCloseable {
         return "exited with status " + gen.exit().join() + " before it was healthy";
     }
 
+    /**
+     * After a rollback went live: the release link points at its release, so the next touch, SIGHUP
+     * or restart deploys it and not the release rolled back from. Said in the deploy's outcome.
+     */
+    private String rolledBack(Pending p, Path release, AppConfig app) {
+        if (daemon.releaseLink().isEmpty()) {
+            return "there is no releaseLink: the next deploy deploys workingDir " + app.workingDir() + " again";
+        }
+        Path link = daemon.releaseLink().get();
+        try {
+            ReleaseSwap.point(link, release);
+            synchronized (this) {
+                // The watcher will see this swap: it is this deploy's, not a new one.
+                lastSwap = new SwapDeploy(ReleaseSwap.of(link, release), p.id, p.result);
+            }
+            log.info("deploy #{}: releaseLink {} now points to {}", p.id, link, release);
+            return "releaseLink " + link + " now points to " + release;
+        } catch (IOException e) {
+            log.error("deploy #{}: cannot point releaseLink {} to {}: {}", p.id, link, release, e.toString());
+            return "releaseLink " + link + " could not be moved (" + e.getMessage() + "): the next deploy deploys what it points to";
+        }
+    }
+
     /** False if the generation exited after its last probe: a dead process never goes live. */
-    private boolean cutover(Pending p, Generation gen) {
+    private boolean cutover(Pending p, Trigger trigger, Generation gen) {
         Generation old;
         List<Generation> evicted = new ArrayList<>();
         synchronized (this) {
@@ -415,10 +495,8 @@ public final class Deployer implements AutoCloseable {
             lastLive = gen;
             applyToTraffic(gen.app());
             traffic.cutover(gen.backend());
-            if (old != null) {
-                draining.add(old);
-                previousRelease = old.release();
-            }
+            if (old != null) draining.add(old);
+            releases.live(gen.release(), trigger == Trigger.ROLLBACK);
             recordState(); // now with the app's own pid, read from its pidfile
             // Over maxGenerations, the oldest draining generations go at once, without draining.
             for (int i = 0; 1 + draining.size() - evicted.size() > gen.app().maxGenerations() && i < draining.size(); i++) {
@@ -584,7 +662,7 @@ public final class Deployer implements AutoCloseable {
     }
 
     private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason) {
-        return new DeployResult(p.id, false, trigger, generation, port, reason, List.of(), since(t0), Instant.now());
+        return new DeployResult(p.id, false, trigger, generation, port, reason, null, null, List.of(), since(t0), Instant.now());
     }
 
     private static Duration since(long t0) {

@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-/** A consistent snapshot of the deployer's state, taken under its lock. */
+/**
+ * A consistent snapshot of the deployer's state, taken under its lock. {@code releases}: those that
+ * went live, newest first (where a rollback goes: the first that differs from the newest).
+ */
 public record Status(
         GenerationStatus live,
         List<GenerationStatus> draining,
@@ -12,6 +15,7 @@ public record Status(
         boolean pending,
         DeployResult lastDeploy,
         Restart restarting,
+        List<String> releases,
         Duration uptime) {
 
     /** A crash restart waiting for its back-off: the how-manieth, and when. */

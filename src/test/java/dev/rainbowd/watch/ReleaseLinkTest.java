@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +38,8 @@ class ReleaseLinkTest {
 
     private TestDaemon start() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", Demo.run());
+        // A release with a BROKEN file in it fails at start, as a release with a syntax error would.
+        s.put("run", Demo.runWhen("BROKEN", "echo broken release >&2; exit 3"));
         s.put("releaseLink", dir.resolve("current").toString());
         return TestDaemon.start(dir, s).awaitLive();
     }
@@ -144,18 +146,79 @@ class ReleaseLinkTest {
     }
 
     @Test
-    void rollbackRunsThePreviousGenerationsRelease() throws Exception {
+    void rollbackRunsThePreviousReleaseAndMovesTheLinkThere() throws Exception {
         try (TestDaemon d = start()) {
-            assertEquals(409, d.controlPost("/rollback?wait=true").statusCode(), "nothing to roll back to yet");
+            HttpResponse<String> none = d.controlPost("/rollback?wait=true");
+            assertEquals(409, none.statusCode(), "nothing to roll back to yet");
+            assertTrue(none.body().contains("every generation so far ran") && none.body().contains("v1"), none.body());
             swap("v2");
             awaitLive(d, 2);
 
             HttpResponse<String> r = d.controlPost("/rollback?wait=true");
 
             assertEquals(200, r.statusCode(), r.body());
-            assertEquals(3, JsonParse.object(r.body()).get("generation"));
-            assertEquals("v1", release(d), "v1 again, although the link still points to v2");
+            Map<String, Object> body = JsonParse.object(r.body());
+            assertEquals(3, body.get("generation"));
+            assertEquals(dir.resolve("releases/v1").toRealPath().toString(), body.get("release"));
+            assertTrue(String.valueOf(body.get("note")).contains("now points to"), r.body());
+            assertEquals("v1", release(d));
             assertEquals("rollback", d.status().lastDeploy().trigger().toString());
+            // The next touch, SIGHUP or restart deploys v1, not the release rolled back from.
+            assertEquals(Path.of("releases/v1"), Files.readSymbolicLink(dir.resolve("current")), "a relative link stays relative");
+            // The watcher sees the link move: it is the rollback's own swap, not one more deploy.
+            HttpResponse<String> again = d.controlPost("/redeploy?ifChanged=true&wait=true");
+            assertEquals(body.get("deploy"), JsonParse.object(again.body()).get("deploy"), again.body());
+            awaitLive(d, 3);
+        }
+    }
+
+    /**
+     * After two deploys of v2 (a swap, then a redeploy) rollback goes to v1, not to v2 again; a
+     * second rollback goes one further back, not back to the release just rolled back from.
+     */
+    @Test
+    void rollbackSkipsRedeploysOfTheSameReleaseAndASecondGoesFurtherBack() throws Exception {
+        try (TestDaemon d = start()) {
+            swap("v2");
+            awaitLive(d, 2);
+            swap("v3");
+            awaitLive(d, 3);
+            assertEquals(200, d.controlPost("/redeploy?wait=true").statusCode()); // v3 again, generation 4
+            Map<String, Object> status = JsonParse.object(d.controlGet("/status").body());
+            assertEquals(List.of("v3", "v2", "v1"), ((List<?>) status.get("releases")).stream()
+                    .map(r -> Path.of(r.toString()).getFileName().toString()).toList(), "newest first");
+
+            assertEquals(200, d.controlPost("/rollback?wait=true").statusCode());
+            assertEquals("v2", release(d));
+            assertEquals(200, d.controlPost("/rollback?wait=true").statusCode());
+            assertEquals("v1", release(d));
+            assertEquals(Path.of("releases/v1"), Files.readSymbolicLink(dir.resolve("current")));
+            assertEquals(409, d.controlPost("/rollback?wait=true").statusCode(), "nothing before v1");
+        }
+    }
+
+    /**
+     * README's recipe: swap, then at once redeploy --if-changed. Whichever of the watcher and the
+     * request is first, the swap is deployed once and the request gets that deploy's outcome. A
+     * broken release: one failed deploy (3 launches), not two (6).
+     */
+    @Test
+    void aSwapFollowedAtOnceByRedeployIfChangedIsOneDeployWithOneOutcome() throws Exception {
+        try (TestDaemon d = start()) {
+            Files.writeString(dir.resolve("releases/v2/BROKEN"), "");
+            swap("v2");
+            HttpResponse<String> broken = d.controlPost("/redeploy?ifChanged=true&wait=true");
+            assertEquals(500, broken.statusCode(), broken.body());
+            assertEquals(broken.body(), d.controlPost("/redeploy?ifChanged=true&wait=true").body(), "asked again: the same outcome");
+            assertEquals("v1", release(d));
+
+            swap("v3");
+            HttpResponse<String> good = d.controlPost("/redeploy?ifChanged=true&wait=true");
+            assertEquals(200, good.statusCode(), good.body());
+            // Generations 2, 3, 4 were v2's three launches; a second deploy of the swap would have made 5, 6, 7.
+            assertEquals(5, JsonParse.object(good.body()).get("generation"), good.body());
+            awaitLive(d, 5);
+            assertEquals("v3", release(d));
         }
     }
 
