@@ -43,11 +43,13 @@ public record Config(
         List<AddressRange> trustedProxies,
         boolean upstreamKeepAliveAll,
         Buffering buffering,
+        List<EnvFile> envFiles,
         Instant read) {
 
     public Config {
         env = Map.copyOf(env);
         trustedProxies = List.copyOf(trustedProxies);
+        envFiles = List.copyOf(envFiles);
     }
 
     /** What the daemon binds once: a change to these waits for a restart. */
@@ -98,6 +100,7 @@ public record Config(
         s.put("controlToken", controlToken.isPresent() ? "(set)" : "-");
         s.put("workingDir", printable(workingDir.toString()));
         s.put("env", env.isEmpty() ? "-" : String.join(", ", new TreeSet<>(env.keySet())) + " (values not shown)");
+        s.put("envFile", envFiles.isEmpty() ? "-" : String.join(", ", envFiles.stream().map(f -> printable(f.toString())).toList()));
         s.put("triggerFile", triggerFile.map(p -> printable(p.toString())).orElse("-"));
         s.put("releaseLink", releaseLink.map(p -> printable(p.toString())).orElse("-"));
         s.put("healthTimeout", Durations.format(healthTimeout));

@@ -53,7 +53,7 @@ public final class ConfigLoader {
     /** The keys of SPEC section 2, in its order. */
     static final List<String> KEYS = List.of(
             "run", "healthCheckPath", "warmupTime", "port", "host", "controlPort", "controlHost",
-            "controlToken", "workingDir", "env", "triggerFile", "releaseLink", "healthTimeout",
+            "controlToken", "workingDir", "env", "envFile", "triggerFile", "releaseLink", "healthTimeout",
             "healthDeadline", "drainTimeout", "stopTimeout", "maxGenerations", "launchAttempts",
             "restartOnCrash", "queueTimeout", "stateDir", "stopSignal", "healthCheckHost", "tunnelIdleTimeout", "trustedProxies", "upstreamKeepAlive",
             "requestBuffering", "maxRequestBody", "maxResponseBuffer");
@@ -320,7 +320,10 @@ public final class ConfigLoader {
                         + " (anyone who can reach the control port could redeploy)");
             }
             Path workingDir = workingDir();
-            Map<String, String> env = env();
+            List<EnvFile> envFiles = envFiles();
+            Map<String, String> env = new LinkedHashMap<>();
+            for (EnvFile f : envFiles) env.putAll(envFile(f));
+            env.putAll(env()); // as docker compose: `env` in the file wins over an envFile's line
             Optional<Path> triggerFile = path("triggerFile");
             Optional<Path> releaseLink = path("releaseLink");
             Duration healthTimeout = duration("healthTimeout", Duration.ofSeconds(2), true);
@@ -343,7 +346,7 @@ public final class ConfigLoader {
                     size("maxRequestBody", Buffering.MAX_REQUEST_BODY), size("maxResponseBuffer", Buffering.MAX_RESPONSE_BUFFER));
             return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
                     triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, buffering, Instant.now());
+                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, buffering, envFiles, Instant.now());
         }
 
         ControlAddress control() throws ConfigException {
@@ -542,6 +545,41 @@ public final class ConfigLoader {
                 throw err("workingDir", raw.get("workingDir"), "is not a directory" + where);
             }
             return p;
+        }
+
+        /**
+         * One path or a list, relative to the config's directory; a leading "-" (as systemd's
+         * EnvironmentFile=-...) means the file may be missing.
+         */
+        private List<EnvFile> envFiles() throws ConfigException {
+            Object v = raw.get("envFile");
+            if (v == null) return List.of();
+            List<?> items = v instanceof List<?> l ? l : List.of(v);
+            List<EnvFile> files = new ArrayList<>();
+            for (Object item : items) {
+                if (!(item instanceof String text) || text.isBlank() || text.indexOf('\0') >= 0) {
+                    throw err("envFile", item, "is not a path (a file of NAME=value lines, or a list of them)");
+                }
+                boolean optional = text.startsWith("-");
+                String path = optional ? text.substring(1) : text;
+                try {
+                    files.add(new EnvFile(dir.resolve(path).normalize(), optional));
+                } catch (InvalidPathException e) {
+                    throw err("envFile", text, "is not a valid path");
+                }
+            }
+            return List.copyOf(files);
+        }
+
+        private Map<String, String> envFile(EnvFile file) throws ConfigException {
+            Map<String, String> vars = file.read(name + ": envFile");
+            for (String key : vars.keySet()) {
+                if (RESERVED_ENV.contains(key)) {
+                    throw new ConfigException(name + ": envFile: " + file.path() + " sets " + key
+                            + ", which rainbowd sets for every generation; remove it");
+                }
+            }
+            return vars;
         }
 
         /** Relative to the config's directory; never through toRealPath(), releaseLink is a moving symlink. */

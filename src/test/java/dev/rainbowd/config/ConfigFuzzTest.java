@@ -788,7 +788,7 @@ class ConfigFuzzTest {
     // document building
     // ------------------------------------------------------------------------------------------
 
-    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED, KEEPALIVE, SIZE }
+    private enum Kind { RUN, HEALTH_PATH, WARMUP, PORT, HOST, CONTROL_HOST, TOKEN, WORKING_DIR, PATH, ENV, DURATION, POSITIVE_DURATION, SMALL_INT, BOOL, SIGNAL, HOST_HEADER, TRUSTED, KEEPALIVE, SIZE, ENV_FILE }
 
     private static final Map<String, Kind> KEY_KINDS = new LinkedHashMap<>();
 
@@ -803,6 +803,7 @@ class ConfigFuzzTest {
         KEY_KINDS.put("controlToken", Kind.TOKEN);
         KEY_KINDS.put("workingDir", Kind.WORKING_DIR);
         KEY_KINDS.put("env", Kind.ENV);
+        KEY_KINDS.put("envFile", Kind.ENV_FILE);
         KEY_KINDS.put("triggerFile", Kind.PATH);
         KEY_KINDS.put("releaseLink", Kind.PATH);
         KEY_KINDS.put("healthTimeout", Kind.POSITIVE_DURATION);
@@ -851,7 +852,7 @@ class ConfigFuzzTest {
         return s;
     }
 
-    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH, Kind.TRUSTED);
+    private static final Set<Kind> STRINGS = kinds(Kind.RUN, Kind.HOST, Kind.HOST_HEADER, Kind.TOKEN, Kind.PATH, Kind.TRUSTED, Kind.ENV_FILE);
     // Sizes take what durations take where it is a whole number (0, 7000, "2m": two megabytes).
     private static final Set<Kind> ZERO_OK_DURATIONS = kinds(Kind.DURATION, Kind.WARMUP, Kind.SIZE);
     private static final Set<Kind> DURATIONS = union(ZERO_OK_DURATIONS, Kind.POSITIVE_DURATION);
@@ -859,7 +860,7 @@ class ConfigFuzzTest {
 
     private static final List<Value> VALUES = List.of(
             // wrong node kinds
-            never("[1, 2]"), maybe("[]", kinds(Kind.TRUSTED)), never("[[[[]]]]"), never("{\"a\": {\"b\": \"c\"}}"), maybe("{}", kinds(Kind.ENV)),
+            never("[1, 2]"), maybe("[]", kinds(Kind.TRUSTED, Kind.ENV_FILE)), never("[[[[]]]]"), never("{\"a\": {\"b\": \"c\"}}"), maybe("{}", kinds(Kind.ENV)),
             never("!!binary aGk="), never("!!set {a, b}"),
             // booleans
             maybe("true", kinds(Kind.BOOL)), maybe("false", kinds(Kind.BOOL)), maybe("True", kinds(Kind.BOOL)),

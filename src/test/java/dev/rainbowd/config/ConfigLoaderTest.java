@@ -734,4 +734,47 @@ class ConfigLoaderTest {
         fails("run: x\nhealthCheckPath: /\nmaxResponseBuffer: 2048g\n", "maxResponseBuffer: \"2048g\" is more than 1024g");
         fails("run: x\nhealthCheckPath: /\nrequestBuffering: maybe\n", "requestBuffering: \"maybe\" is not true or false");
     }
+
+    @Test
+    void envFileIsReadAsSystemdReadsAnEnvironmentFileAndEnvWinsOverIt() throws Exception {
+        Files.writeString(dir.resolve("app.env"), """
+                # a comment
+                ; another
+                DB_URL=postgres://db/shop
+                  SPACED  =  value with spaces\u0020
+                QUOTED="a \\"b\\" c"
+                SINGLE='$HOME stays'
+                LONG=one \\
+                two
+                OVERRIDDEN=from the file
+                EMPTY=
+                """);
+        Path config = dir.resolve("rainbow.yaml");
+        Files.writeString(config, "run: x\nhealthCheckPath: /\nenvFile: [app.env, -missing.env]\nenv:\n  OVERRIDDEN: from env\n");
+        Config c = ConfigLoader.load(config);
+        Map<String, String> env = c.env();
+        assertEquals("postgres://db/shop", env.get("DB_URL"));
+        assertEquals("value with spaces", env.get("SPACED"), "unquoted: trimmed, as systemd does");
+        assertEquals("a \"b\" c", env.get("QUOTED"));
+        assertEquals("$HOME stays", env.get("SINGLE"));
+        assertEquals("one two", env.get("LONG"));
+        assertEquals("from env", env.get("OVERRIDDEN"));
+        assertEquals("", env.get("EMPTY"));
+        assertEquals(List.of(new EnvFile(dir.resolve("app.env"), false), new EnvFile(dir.resolve("missing.env"), true)), c.envFiles());
+        String described = String.join("\n", c.describe());
+        assertFalse(described.contains("postgres") || described.contains("stays"), "values are never printed: " + described);
+        assertTrue(described.contains("-" + dir.resolve("missing.env")), described);
+    }
+
+    @Test
+    void envFileErrorsNameTheFileAndLineButNeverAValue() throws Exception {
+        Files.writeString(dir.resolve("bad.env"), "GOOD=1\nthis is the secret\n");
+        fails("run: x\nhealthCheckPath: /\nenvFile: bad.env\n", "bad.env line 2: not NAME=value");
+        Files.writeString(dir.resolve("quote.env"), "TOKEN=\"s3cret\n");
+        fails("run: x\nhealthCheckPath: /\nenvFile: quote.env\n", "quote.env line 1: no closing \"");
+        Files.writeString(dir.resolve("port.env"), "PORT=8080\n");
+        fails("run: x\nhealthCheckPath: /\nenvFile: port.env\n", "sets PORT, which rainbowd sets for every generation");
+        fails("run: x\nhealthCheckPath: /\nenvFile: nope.env\n", "nope.env does not exist (write -");
+        fails("run: x\nhealthCheckPath: /\nenvFile: 7\n", "envFile: 7 is not a path");
+    }
 }

@@ -1,6 +1,7 @@
 package dev.rainbowd.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -71,6 +72,32 @@ class ConfigReloadTest {
             assertNotEquals(digest, live.config(), "status shows the new config");
             assertEquals(ConfigLoader.load(dir.resolve("rainbow.yaml")).app().digest(), live.config(),
                     "the digest check prints is the one that runs");
+        }
+    }
+
+    /** A secret in an envFile: read at each deploy, so a rotation reaches the app with a redeploy; its value is never shown. */
+    @Test
+    void aRotatedSecretInAnEnvFileReachesTheNextGenerationAndIsNeverShown() throws Exception {
+        Path secrets = dir.resolve("shop.env");
+        Files.writeString(secrets, "DEMO_SECRET=first-s3cret\n");
+        settings = TestDaemon.defaults();
+        settings.put("envFile", secrets.toString());
+        try (TestDaemon d = TestDaemon.start(dir, settings).awaitLive()) {
+            assertEquals("first-s3cret", env(d, "DEMO_SECRET"));
+            String digest = d.status().live().config();
+
+            Files.writeString(secrets, "DEMO_SECRET=second-s3cret\n");
+            redeploy(d, 200);
+
+            assertEquals("second-s3cret", env(d, "DEMO_SECRET"));
+            assertNotEquals(digest, d.status().live().config(), "the digest tells the secret changed, not what it is");
+            String shown = d.controlGet("/status").body() + String.join("\n", ConfigLoader.load(dir.resolve("rainbow.yaml")).describe());
+            assertFalse(shown.contains("s3cret"), shown);
+
+            Files.writeString(secrets, "DEMO_SECRET\n"); // broken: the deploy fails with the line, not the value
+            Map<String, Object> failed = redeploy(d, 500);
+            assertTrue(String.valueOf(failed.get("reason")).contains("shop.env line 1"), failed.toString());
+            assertEquals("second-s3cret", env(d, "DEMO_SECRET"), "the live generation serves on");
         }
     }
 
