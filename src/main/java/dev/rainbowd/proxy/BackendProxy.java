@@ -273,6 +273,8 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             @Override
             public void onComplete(org.eclipse.jetty.client.Result result) {
                 if (result.isSucceeded() && proxyToClientCallback instanceof Replay r) r.answered();
+                // The app failed mid-response: the client's response is cut (below); what is held goes.
+                if (result.isFailed() && buffer != null) buffer.abort(result.getFailure());
                 super.onComplete(result);
             }
         };

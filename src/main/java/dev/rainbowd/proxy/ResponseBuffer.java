@@ -31,6 +31,7 @@ final class ResponseBuffer extends IteratingCallback {
     private Runnable withheld;
     private boolean ended;
     private boolean lastWritten;
+    private boolean closed;
 
     ResponseBuffer(Response client, org.eclipse.jetty.client.Response upstream, Path dir, long max, Callback done) {
         this.client = client;
@@ -45,6 +46,7 @@ final class ResponseBuffer extends IteratingCallback {
         boolean full;
         try {
             synchronized (this) {
+                if (closed) return; // the client is gone: the app's side is being aborted
                 spool.append(chunk);
                 full = spool.size() >= max;
                 if (full) withheld = demand;
@@ -93,6 +95,7 @@ final class ResponseBuffer extends IteratingCallback {
     @Override
     protected void onCompleteSuccess() {
         synchronized (this) {
+            closed = true;
             spool.close();
         }
         done.succeeded();
@@ -102,6 +105,7 @@ final class ResponseBuffer extends IteratingCallback {
     @Override
     protected void onCompleteFailure(Throwable failure) {
         synchronized (this) {
+            closed = true;
             if (writing != null) writing.release();
             writing = null;
             spool.close();

@@ -36,6 +36,7 @@ final class Spool implements Closeable {
     private long fileWrite;
     private long size;
     private long total;
+    private boolean closed;
 
     Spool(Path dir) {
         this.dir = dir;
@@ -43,6 +44,7 @@ final class Spool implements Closeable {
 
     /** Holds the chunk's bytes (the chunk is retained or copied: the caller still releases its own). */
     void append(Content.Chunk chunk) throws IOException {
+        if (closed) throw new IOException("spool closed");
         ByteBuffer b = chunk.getByteBuffer();
         int n = b.remaining();
         if (n == 0) return;
@@ -103,6 +105,7 @@ final class Spool implements Closeable {
     /** Releases the chunks and closes the file (which goes with it). */
     @Override
     public void close() {
+        closed = true;
         for (Content.Chunk c; (c = memory.poll()) != null; ) c.release();
         inMemory = 0;
         size = 0;

@@ -1,0 +1,120 @@
+package dev.rainbowd.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A response held for a slow reader goes through an unlinked temp file beyond 64 KB: whichever
+ * side ends the exchange early, the file (an open descriptor, as it has no name) goes with it.
+ */
+class SpoolLeakTest {
+    private static final int BODY = 8 << 20;
+
+    @Test
+    void anAppThatResetsMidResponseToAReaderThatWaitsLeavesNoSpoolOpen() throws Exception {
+        try (OneResponse app = new OneResponse(true); StandaloneProxy proxy = new StandaloneProxy(app.port())) {
+            Socket client = Raw.connect(proxy.port(), 30_000);
+            Raw.write(client, Raw.ascii("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+            // The app wrote its bytes into the buffer and reset: the client has not read one yet.
+            app.done.get();
+            TestDaemon.await("the cut response to close the client's connection", () -> closedOrReadToEnd(client), Duration.ofSeconds(30));
+            client.close();
+            TestDaemon.await("no spool file open", () -> openSpools() == 0, Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidDownloadLeavesNoSpoolOpen() throws Exception {
+        try (OneResponse app = new OneResponse(false); StandaloneProxy proxy = new StandaloneProxy(app.port())) {
+            Socket client = Raw.connect(proxy.port(), 30_000);
+            client.setReceiveBufferSize(4096);
+            Raw.write(client, Raw.ascii("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+            InputStream in = client.getInputStream();
+            assertTrue(in.read(new byte[100]) > 0);
+            TestDaemon.await("some of the response in a spool file", () -> openSpools() > 0, Duration.ofSeconds(30));
+            client.setSoLinger(true, 0);
+            client.close(); // a reset: the client is gone
+            TestDaemon.await("no spool file open", () -> openSpools() == 0, Duration.ofSeconds(30));
+        }
+    }
+
+    /** Reads to the end or the reset of the connection; false if it is still open. */
+    private static boolean closedOrReadToEnd(Socket s) {
+        try {
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[1 << 16];
+            while (in.read(buf) >= 0) {
+                // drain
+            }
+            return true;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** This JVM's descriptors that are spool files (unlinked: "... (deleted)"). */
+    private static long openSpools() {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().contains("/spool-");
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** An app that answers one request with 8 MB, all at once, then closes (or resets, after the body is written). */
+    private static final class OneResponse implements AutoCloseable {
+        final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        OneResponse(boolean resetAtTheEnd) throws IOException {
+            Thread t = new Thread(() -> {
+                try (Socket s = server.accept()) {
+                    InputStream in = s.getInputStream();
+                    for (String line = Raw.line(in); line != null && !line.isEmpty(); line = Raw.line(in)) {
+                        // the request head, to its blank line
+                    }
+                    OutputStream out = s.getOutputStream();
+                    out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Length: " + (BODY + 1) + "\r\n\r\n"));
+                    byte[] block = new byte[1 << 16];
+                    for (int n = 0; n < BODY; n += block.length) out.write(block);
+                    out.flush();
+                    if (resetAtTheEnd) s.setSoLinger(true, 0); // one byte short of its length, then a reset
+                } catch (IOException e) {
+                    // the proxy went away: the client left
+                } finally {
+                    done.complete(null);
+                }
+            }, "one-response");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}
