@@ -104,39 +104,40 @@ public final class ProxyRouter extends Handler.Wrapper {
                 return true;
             }
             if (buffering.requests()) {
-                BufferedRequest.read(request, spoolDir, max, new BufferedRequest.Outcome() {
-                    @Override
-                    public void buffered(BufferedRequest body) {
-                        forward(body, response, new Callback.Nested(callback) {
-                            @Override
-                            public void succeeded() {
-                                body.close();
-                                super.succeeded();
-                            }
-
-                            @Override
-                            public void failed(Throwable x) {
-                                body.close();
-                                super.failed(x);
-                            }
-                        });
-                    }
-
-                    @Override
-                    public void refused(int status, String reason) {
-                        refuse(request, response, callback, status, reason);
-                    }
-
-                    @Override
-                    public void failed(Throwable failure) {
-                        callback.failed(failure);
-                    }
-                });
+                BufferedRequest.read(request, spoolDir, max, new BodyRead(request, response, callback));
                 return true;
             }
         }
         forward(request, response, callback);
         return true;
+    }
+
+    /** A request whose body is being read whole: then it goes on, or is refused. */
+    private final class BodyRead implements BufferedRequest.Outcome {
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+
+        BodyRead(Request request, Response response, Callback callback) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+        }
+
+        @Override
+        public void buffered(BufferedRequest body) {
+            forward(body, response, callback);
+        }
+
+        @Override
+        public void refused(int status, String reason) {
+            refuse(request, response, callback, status, reason);
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+            callback.failed(failure);
+        }
     }
 
     /** To the live generation, or waiting for one from now (a buffered request's wait starts when its body is in). */
@@ -309,6 +310,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             if (b != null) b.answered(response.getStatus());
             if (access.isInfoEnabled()) log(b != null ? b : answeredBy, Integer.toString(response.getStatus()));
             release();
+            if (request instanceof BufferedRequest body) body.close(); // its spool is this exchange's
             super.succeeded();
         }
 
@@ -318,6 +320,7 @@ public final class ProxyRouter extends Handler.Wrapper {
             if (b != null) b.unanswered();
             if (access.isInfoEnabled()) log(b, "aborted");
             release();
+            if (request instanceof BufferedRequest body) body.close();
             super.failed(x);
         }
 

@@ -2,6 +2,7 @@ package dev.rainbowd.hostile;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.testing.OpenSpools;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,11 +10,8 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,7 +30,7 @@ class SpoolLeakTest {
             app.done.get();
             TestDaemon.await("the cut response to close the client's connection", () -> closedOrReadToEnd(client), Duration.ofSeconds(30));
             client.close();
-            TestDaemon.await("no spool file open", () -> openSpools() == 0, Duration.ofSeconds(30));
+            TestDaemon.await("no spool file open", () -> OpenSpools.count() == 0, Duration.ofSeconds(30));
         }
     }
 
@@ -44,10 +42,10 @@ class SpoolLeakTest {
             Raw.write(client, Raw.ascii("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
             InputStream in = client.getInputStream();
             assertTrue(in.read(new byte[100]) > 0);
-            TestDaemon.await("some of the response in a spool file", () -> openSpools() > 0, Duration.ofSeconds(30));
+            TestDaemon.await("some of the response in a spool file", () -> OpenSpools.count() > 0, Duration.ofSeconds(30));
             client.setSoLinger(true, 0);
             client.close(); // a reset: the client is gone
-            TestDaemon.await("no spool file open", () -> openSpools() == 0, Duration.ofSeconds(30));
+            TestDaemon.await("no spool file open", () -> OpenSpools.count() == 0, Duration.ofSeconds(30));
         }
     }
 
@@ -62,21 +60,6 @@ class SpoolLeakTest {
             return true;
         } catch (IOException e) {
             return true;
-        }
-    }
-
-    /** This JVM's descriptors that are spool files (unlinked: "... (deleted)"). */
-    private static long openSpools() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().contains("/spool-");
-                } catch (IOException e) {
-                    return false; // closed meanwhile
-                }
-            }).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
         }
     }
 
