@@ -199,9 +199,11 @@ class CliTest {
 
             assertEquals(1, r.code(), r.out());
             assertTrue(!r.out().contains("live"), "progress only: " + r.out());
-            assertOneErrorLine(r);
+            // The reason, then the app's own last words.
+            assertEquals(List.of("its last output:", "  | cannot start: on purpose"), r.errLines().subList(1, r.errLines().size()), r.err());
             assertTrue(r.err().startsWith("rainbowd: deploy #2 failed: "), r.err());
-            assertTrue(r.err().contains("exited with status 1"), r.err());
+            assertTrue(r.errLines().get(0).contains("exited with status 1"), r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
             // the live generation is untouched
             assertEquals(livePid, d.status().live().pid());
 
@@ -210,6 +212,7 @@ class CliTest {
             assertEquals(0, s.code(), s.err());
             assertTrue(s.out().contains("last deploy: #2 failed (control, "), s.out());
             assertTrue(s.out().contains("exited with status 1"), s.out());
+            assertTrue(s.out().contains("\nits last output:\n  | cannot start: on purpose\n"), s.out());
         }
     }
 
