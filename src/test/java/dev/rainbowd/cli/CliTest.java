@@ -185,7 +185,10 @@ class CliTest {
             Run failed = cli("redeploy", "-q", "-c", file());
             assertEquals(1, failed.code());
             assertEquals("", failed.out());
-            assertOneErrorLine(failed);
+            // The error: its reason, and the app's own last words (systemctl reload's journal gets them).
+            assertTrue(failed.errLines().get(0).startsWith("rainbowd: deploy #3 failed: "), failed.err());
+            assertEquals(List.of("its last output:", "  | cannot start: on purpose"),
+                    failed.errLines().subList(1, failed.errLines().size()), failed.err());
         }
     }
 
