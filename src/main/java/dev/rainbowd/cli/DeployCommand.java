@@ -115,6 +115,7 @@ abstract class DeployCommand implements Callable<Integer> {
             }
             case 500 -> {
                 err.printf("rainbowd: deploy #%s failed: %s%n", body.get("deploy"), body.get("reason"));
+                err.printf("%s", StatusCommand.output(body.get("output"))); // printf: the writer flushes it
                 needRestart(body, err);
                 return ExitCodes.FAILED;
             }

@@ -70,8 +70,11 @@ final class StatusCommand implements Callable<Integer> {
             rows.add(row("draining", (Map<String, Object>) d, now));
         }
         if (s.get("deploying") instanceof Map<?, ?> d) {
-            rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")), "", "", "",
-                    age(d.get("since"), now), "", "", "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"});
+            Object pid = d.get("pid");
+            rows.add(new String[] {"starting", str(d.get("generation")), "", str(d.get("port")),
+                    pid == null || Integer.valueOf(0).equals(pid) ? "" : str(pid), "", "", age(d.get("since"), now), "", "",
+                    "deploy #" + d.get("id") + " " + d.get("phase") + " (" + d.get("trigger") + ")"
+                            + (d.get("lastProbe") == null ? "" : ", last probe: " + d.get("lastProbe"))});
         }
         StringBuilder out = new StringBuilder();
         int[] width = new int[rows.get(0).length];
@@ -87,7 +90,8 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (s.get("live") == null) out.append("no live generation\n");
         if (s.get("restarting") instanceof Map<?, ?> r) {
-            out.append("crash loop: restart ").append(r.get("attempt")).append(" at ").append(r.get("at")).append('\n');
+            out.append("start-retry".equals(r.get("trigger")) ? "start failed: retry " : "crash loop: restart ")
+                    .append(r.get("attempt")).append(" at ").append(r.get("at")).append('\n');
         }
         if (s.get("releases") instanceof List<?> releases && releases.size() > 1) {
             // Where `rainbowd rollback` goes: the first one after the newest.
@@ -100,12 +104,21 @@ final class StatusCommand implements Callable<Integer> {
                     .append(age(last.get("finished"), now)).append(" ago)");
             if (last.get("reason") != null) out.append(": ").append(last.get("reason"));
             out.append('\n');
+            if ("failed".equals(last.get("state"))) out.append(output(last.get("output")));
             if (last.get("needRestart") instanceof List<?> keys && !keys.isEmpty()) {
                 out.append("changed in the config, waiting for a restart of rainbowd: ")
                         .append(keys.stream().map(String::valueOf).collect(Collectors.joining(", "))).append('\n');
             }
         }
         return out.toString();
+    }
+
+    /** A failed generation's last lines, under the failure: "its last output:", then each line indented. */
+    static String output(Object lines) {
+        if (!(lines instanceof List<?> list) || list.isEmpty()) return "";
+        StringBuilder b = new StringBuilder("its last output:\n");
+        list.forEach(line -> b.append("  | ").append(line).append('\n'));
+        return b.toString();
     }
 
     private static String[] row(String state, Map<String, Object> g, java.time.Instant now) {

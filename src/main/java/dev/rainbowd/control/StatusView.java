@@ -18,8 +18,7 @@ public final class StatusView {
         m.put("deploying", s.deploying() == null ? null : deploying(s.deploying()));
         m.put("pending", s.pending());
         m.put("lastDeploy", s.lastDeploy() == null ? null : lastDeploy(s.lastDeploy()));
-        m.put("restarting", s.restarting() == null ? null
-                : Map.of("attempt", s.restarting().attempt(), "at", s.restarting().at().toString()));
+        m.put("restarting", s.restarting() == null ? null : restarting(s.restarting()));
         m.put("releases", s.releases());
         m.put("uptimeMs", s.uptime().toMillis());
         return m;
@@ -46,8 +45,10 @@ public final class StatusView {
         m.put("trigger", d.trigger().toString());
         m.put("generation", d.generation());
         m.put("port", d.port());
+        m.put("pid", d.pid());
         m.put("phase", d.phase());
         m.put("probes", d.probes());
+        m.put("lastProbe", d.lastProbe());
         m.put("since", d.started().toString());
         return m;
     }
@@ -65,6 +66,15 @@ public final class StatusView {
         m.put("durationMs", r.duration().toMillis());
         m.put("finished", r.finished().toString());
         m.put("needRestart", r.needRestart());
+        m.put("output", r.output());
+        return m;
+    }
+
+    static Map<String, Object> restarting(Status.Restart r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("attempt", r.attempt());
+        m.put("at", r.at().toString());
+        m.put("trigger", r.trigger().toString());
         return m;
     }
 
@@ -79,6 +89,7 @@ public final class StatusView {
             m.put("port", r.port());
         } else {
             m.put("reason", r.reason());
+            m.put("output", r.output());
         }
         m.put("release", r.release());
         if (r.note() != null) m.put("note", r.note());

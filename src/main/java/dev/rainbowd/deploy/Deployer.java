@@ -5,6 +5,7 @@ import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.config.ConfigSource;
 import dev.rainbowd.config.DaemonConfig;
+import dev.rainbowd.config.Durations;
 import dev.rainbowd.config.Readiness;
 import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.process.Generation;
@@ -94,6 +95,11 @@ public final class Deployer implements AutoCloseable {
     private static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
     /** A generation live this long ends a crash loop: its crash restarts at once again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
+    /**
+     * How long a failed generation's last lines may take to come through its pipe once its tree is
+     * stopped; only a process that left its session keeps the pipe open that long.
+     */
+    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(1);
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(threads("restart-timer"));
     private long nextDeploy = 1;
@@ -109,6 +115,7 @@ public final class Deployer implements AutoCloseable {
         /** Only if the release link changed since the last deploy that read it: else that deploy's outcome is this one's. */
         boolean ifChanged;
         int coalesced;
+        boolean hopeless; // it failed in a way a retry would repeat (a command not found): no restart follows
 
         Pending(long id, Trigger trigger, Path release, boolean ifChanged) {
             this.id = id;
@@ -220,13 +227,13 @@ public final class Deployer implements AutoCloseable {
     private synchronized DeployTicket enqueue(Trigger trigger, Path release, boolean ifChanged) {
         if (closed) {
             return new DeployTicket(0, CompletableFuture.completedFuture(new DeployResult(
-                    0, false, trigger, 0, 0, "rainbowd is shutting down", null, null, List.of(), Duration.ZERO, Instant.now())));
+                    0, false, trigger, 0, 0, "rainbowd is shutting down", null, null, List.of(), Duration.ZERO, Instant.now(), List.of())));
         }
         if (pending != null) {
             pending.coalesced++;
             // A person's (or CI's) request is the newest intent; our own crash restart only needs
             // *a* deploy, so it must not turn a queued rollback into a plain redeploy.
-            if (trigger != Trigger.CRASH) {
+            if (!trigger.restart()) {
                 pending.trigger = trigger;
                 pending.release = release;
                 pending.ifChanged &= ifChanged; // one request for a deploy whatever the link says is enough
@@ -243,7 +250,7 @@ public final class Deployer implements AutoCloseable {
     public synchronized Status status() {
         List<GenerationStatus> drainingNow = draining.stream().map(this::describe).toList();
         return new Status(live == null ? null : describe(live), drainingNow, deploying, pending != null,
-                last, nextRestart == null ? null : new Status.Restart(crashRestarts, nextRestart),
+                last, nextRestart == null ? null : new Status.Restart(crashRestarts, nextRestart, restartTrigger()),
                 releases.list().stream().map(Path::toString).toList(), Duration.between(started, Instant.now()));
     }
 
@@ -268,17 +275,17 @@ public final class Deployer implements AutoCloseable {
             if (p == null) return;
             trigger = p.trigger;
             rollbackTo = p.release;
-            if (trigger == Trigger.CRASH && live != null) {
+            if (trigger.restart() && live != null) {
                 // Someone deployed since the crash: nothing to restart.
                 DeployResult skipped = new DeployResult(p.id, true, trigger, live.number(), live.port(),
                         "generation " + live.name() + " is live already", live.release().toString(), null, List.of(), Duration.ZERO,
-                        Instant.now());
+                        Instant.now(), List.of());
                 last = skipped;
                 p.result.complete(skipped);
                 return;
             }
             deployStarted = Instant.now();
-            deploying = new DeployProgress(p.id, trigger, 0, 0, "launching", 0, deployStarted);
+            deploying = new DeployProgress(p.id, trigger, 0, 0, 0, "launching", 0, null, deployStarted);
         }
         if (p.coalesced > 0) log.info("deploy #{} ({}): {} more trigger(s) coalesced into it", p.id, p.trigger, p.coalesced);
         long t0 = System.nanoTime();
@@ -302,8 +309,9 @@ public final class Deployer implements AutoCloseable {
             deploying = null;
             last = result;
             // A deploy failed and nothing is live (the app dies at start, its database is not up
-            // yet at boot, a redeploy after a crash failed): try again, later each time.
-            if (!result.live() && live == null) scheduleCrashRestart();
+            // yet at boot, a redeploy after a crash failed): try again, later each time. Not a
+            // command that is not there: it would fail the same way every time, until someone fixes it.
+            if (!result.live() && live == null && !p.hopeless) scheduleCrashRestart();
         }
         if (result.live() && result.reason() != null) {
             log.info("deploy #{} ({}): nothing to do, {}", p.id, trigger, result.reason());
@@ -311,7 +319,8 @@ public final class Deployer implements AutoCloseable {
             log.info("deploy #{} ({}): generation {} live on port {} after {} ms{}", p.id, trigger,
                     result.generation(), result.port(), result.duration().toMillis(), result.note() == null ? "" : "; " + result.note());
         } else {
-            log.error("deploy #{} ({}): failed after {} ms: {}", p.id, trigger, result.duration().toMillis(), result.reason());
+            log.error("deploy #{} ({}): failed after {} ms: {}{}", p.id, trigger, result.duration().toMillis(), result.reason(),
+                    quoted(result));
         }
         // Listener first: whoever waits on the result (redeploy?wait=true) may read /metrics next.
         listener.deployed(result);
@@ -369,7 +378,8 @@ public final class Deployer implements AutoCloseable {
             // A release link swapped back to the release that is live already: not a deploy.
             if (trigger == Trigger.RELEASE_LINK && live != null && live.release().equals(release)) {
                 return new DeployResult(p.id, true, trigger, live.number(), live.port(),
-                        "release " + release + " is already live", release.toString(), null, List.of(), since(t0), Instant.now());
+                        "release " + release + " is already live", release.toString(), null, List.of(), since(t0), Instant.now(),
+                        List.of());
             }
             if (swap != null) lastSwap = new SwapDeploy(swap, p.id, p.result);
         }
@@ -391,7 +401,7 @@ public final class Deployer implements AutoCloseable {
                 starting = gen;
                 running.add(gen);
                 recordState();
-                deploying = progress(p, trigger, gen, phaseOf(app.readiness()), 0);
+                deploying = progress(p, trigger, gen, gen.pid(), phaseOf(app.readiness()), 0, null);
                 if (closed) stop(gen); // close() may have looked for `starting` just before we set it
             }
             gen.exit().thenAccept(code -> exited(gen, code));
@@ -399,17 +409,28 @@ public final class Deployer implements AutoCloseable {
             if (notReady == null) {
                 if (cutover(p, trigger, gen)) {
                     DeployResult live = new DeployResult(p.id, true, trigger, gen.number(), gen.port(), null, release.toString(), null,
-                            List.of(), since(t0), Instant.now());
+                            List.of(), since(t0), Instant.now(), List.of());
                     return trigger == Trigger.ROLLBACK ? live.noting(rolledBack(p, release, app)) : live;
                 }
                 // It died between its healthy answer and the cutover, or we are shutting down.
                 notReady = isClosed() ? "rainbowd is shutting down" : exitReason(gen);
             }
             boolean exited = gen.exit().isDone();
+            // A running app's words until we gave up on it, before the stop adds its goodbyes; an
+            // exited one's last lines may still be in the pipe until its tree is gone.
+            List<String> said = exited ? null : gen.output().lines();
             log.warn("generation {} port {}: {}", gen.name(), gen.port(), notReady);
             stopNow(gen);
+            if (said == null) said = gen.output().linesAtEnd(OUTPUT_GRACE);
             synchronized (this) {
                 starting = null;
+            }
+            String failure = "generation " + gen.name() + " " + notReady;
+            Optional<String> notRunnable = exited ? Launcher.notRunnable(gen.exit().join()) : Optional.empty();
+            if (notRunnable.isPresent()) {
+                p.hopeless = true;
+                return failed(p, trigger, t0, gen.number(), gen.port(), failure + ": " + notRunnable.get()
+                        + (said.isEmpty() ? "" : " (" + said.get(said.size() - 1) + ")") + "; not retried", said);
             }
             // Exiting before healthy is what a port race looks like: try again on a fresh port.
             if (exited && attempt < app.launchAttempts() && System.nanoTime() < deadline && !isClosed()) {
@@ -417,7 +438,7 @@ public final class Deployer implements AutoCloseable {
                 continue;
             }
             String attempts = app.launchAttempts() > 1 && exited ? " (attempt " + attempt + " of " + app.launchAttempts() + ")" : "";
-            return failed(p, trigger, t0, gen.number(), gen.port(), "generation " + gen.name() + " " + notReady + attempts);
+            return failed(p, trigger, t0, gen.number(), gen.port(), failure + attempts, said);
         }
     }
 
@@ -427,18 +448,34 @@ public final class Deployer implements AutoCloseable {
         AppConfig app = gen.app();
         if (app.readiness() instanceof Readiness.HealthCheck hc) {
             HealthProbe.Outcome outcome = probe.withTimeout(app.healthTimeout()).await(gen.port(), hc.path(), app.healthCheckHost(), left,
-                    gen.exit(), n -> {
-                listener.probing();
-                synchronized (this) {
-                    if (starting == gen) deploying = progress(p, trigger, gen, "probing", n);
-                }
-            });
+                    gen.exit(), new HealthProbe.Attempts() {
+                        @Override
+                        public void sending(int attempt) {
+                            listener.probing();
+                            synchronized (Deployer.this) {
+                                if (starting == gen) deploying = progress(p, trigger, gen, deploying.pid(), "probing", attempt,
+                                        deploying.lastProbe());
+                            }
+                        }
+
+                        @Override
+                        public void ended(int attempt, HealthProbe.ProbeResult result) {
+                            long pid = gen.pid(); // the app's, once it wrote its pidfile; read off the lock
+                            synchronized (Deployer.this) {
+                                if (starting == gen) deploying = progress(p, trigger, gen, pid, "probing", attempt, result.detail());
+                            }
+                        }
+                    });
             if (outcome.healthy()) {
                 log.info("generation {} port {}: healthy after {} ms ({} probes)", gen.name(), gen.port(),
                         outcome.elapsed().toMillis(), outcome.attempts());
                 return null;
             }
-            return gen.exit().isDone() ? exitReason(gen) : outcome.reason();
+            if (gen.exit().isDone()) return exitReason(gen);
+            // Up, and silent until the end: most likely an app that takes longer to start than it was given.
+            return outcome.reason() + (outcome.unanswered()
+                    ? "; the app is still running but answered no probe: if it needs longer to start, raise healthDeadline ("
+                            + Durations.format(app.healthDeadline()) + ")" : "");
         }
         Duration warmup = ((Readiness.Warmup) app.readiness()).time();
         try {
@@ -595,14 +632,21 @@ public final class Deployer implements AutoCloseable {
                 : Math.min(MAX_RESTART_DELAY.toMillis(), 1000L << Math.min(crashRestarts - 1, 20));
         crashRestarts++;
         nextRestart = Instant.now().plusMillis(delay);
-        if (delay > 0) log.warn("crash loop: restart {} in {} ms", crashRestarts, delay);
+        Trigger trigger = restartTrigger();
+        if (delay > 0 && trigger == Trigger.CRASH) log.warn("crash loop: restart {} in {} ms", crashRestarts, delay);
+        if (delay > 0 && trigger == Trigger.START_RETRY) log.warn("start failed: retry {} in {} ms", crashRestarts, delay);
         timer.schedule(() -> {
             synchronized (this) {
                 nextRestart = null;
                 if (live != null || closed) return; // someone deployed meanwhile
             }
-            request(Trigger.CRASH);
+            request(trigger);
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Under the lock. Nothing was ever live: the app has not started yet, which is no crash. */
+    private Trigger restartTrigger() {
+        return lastLive == null ? Trigger.START_RETRY : Trigger.CRASH;
     }
 
     private Path release(AppConfig app) throws IOException {
@@ -657,12 +701,26 @@ public final class Deployer implements AutoCloseable {
     }
 
     /** Under the lock. */
-    private DeployProgress progress(Pending p, Trigger trigger, Generation gen, String phase, int probes) {
-        return new DeployProgress(p.id, trigger, gen.number(), gen.port(), phase, probes, deployStarted);
+    private DeployProgress progress(Pending p, Trigger trigger, Generation gen, long pid, String phase, int probes,
+            String lastProbe) {
+        return new DeployProgress(p.id, trigger, gen.number(), gen.port(), pid, phase, probes, lastProbe, deployStarted);
     }
 
     private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason) {
-        return new DeployResult(p.id, false, trigger, generation, port, reason, null, null, List.of(), since(t0), Instant.now());
+        return failed(p, trigger, t0, generation, port, reason, List.of());
+    }
+
+    private DeployResult failed(Pending p, Trigger trigger, long t0, int generation, int port, String reason,
+            List<String> output) {
+        return new DeployResult(p.id, false, trigger, generation, port, reason, null, null, List.of(), since(t0), Instant.now(), output);
+    }
+
+    /** A failure's log line ends with the app's last lines, each on a line of its own under it. */
+    private static String quoted(DeployResult r) {
+        if (r.output().isEmpty()) return "";
+        StringBuilder b = new StringBuilder("; its last output:");
+        r.output().forEach(line -> b.append("\n    | ").append(line));
+        return b.toString();
     }
 
     private static Duration since(long t0) {

@@ -18,6 +18,9 @@ public record Status(
         List<String> releases,
         Duration uptime) {
 
-    /** A crash restart waiting for its back-off: the how-manieth, and when. */
-    public record Restart(int attempt, Instant at) {}
+    /**
+     * A restart waiting for its back-off: the how-manieth, when, and whether it heals a crash
+     * ({@code crash-restart}) or retries a start that never went live ({@code start-retry}).
+     */
+    public record Restart(int attempt, Instant at, Trigger trigger) {}
 }

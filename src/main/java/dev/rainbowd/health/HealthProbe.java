@@ -16,7 +16,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntConsumer;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
 import okhttp3.ConnectionSpec;
@@ -28,10 +27,31 @@ import okhttp3.Response;
 public final class HealthProbe implements AutoCloseable {
 
     /** One probe: {@code healthy} iff the app answered 2xx; {@code detail} says what happened, e.g. "HTTP 500". */
-    public record ProbeResult(boolean healthy, String detail) {}
+    public record ProbeResult(boolean healthy, String detail) {
+        /** An HTTP answer came, of any status; not a refused connection, a timeout or a reset. */
+        public boolean answered() {
+            return detail.startsWith(ANSWER);
+        }
+    }
 
-    /** The end of {@link #await}: {@code reason} is null when healthy, else why not. */
-    public record Outcome(boolean healthy, int attempts, Duration elapsed, String reason) {}
+    /**
+     * The end of {@link #await}: {@code reason} is null when healthy, else why not. {@code unanswered}:
+     * the deadline passed while the app was still running and no probe ever got an HTTP answer, as
+     * when an app needs longer to start than healthDeadline gives it.
+     */
+    public record Outcome(boolean healthy, int attempts, Duration elapsed, String reason, boolean unanswered) {}
+
+    /** What each probe tells while it runs: the deployer shows it in status. */
+    @FunctionalInterface
+    public interface Attempts {
+        /** Probe {@code attempt} (from 1) is about to be sent. */
+        void sending(int attempt);
+
+        /** Probe {@code attempt} ended with {@code result}. */
+        default void ended(int attempt, ProbeResult result) {}
+    }
+
+    private static final String ANSWER = "HTTP ";
 
     private static final Duration BACKOFF_INITIAL = Duration.ofMillis(20);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
@@ -79,18 +99,18 @@ public final class HealthProbe implements AutoCloseable {
         return probe(port, path, Optional.empty(), probeTimeout, new AtomicReference<>());
     }
 
-    /** {@link #await(int, String, Optional, Duration, CompletableFuture, IntConsumer)} with the default Host. */
-    public Outcome await(int port, String path, Duration deadline, CompletableFuture<?> abort, IntConsumer onAttempt) {
+    /** {@link #await(int, String, Optional, Duration, CompletableFuture, Attempts)} with the default Host. */
+    public Outcome await(int port, String path, Duration deadline, CompletableFuture<?> abort, Attempts onAttempt) {
         return await(port, path, Optional.empty(), deadline, abort, onAttempt);
     }
 
     /**
      * Probes until healthy, until {@code deadline} has passed, or until {@code abort} completes
      * (the deployer passes the process's exit future, so a process that dies fails at once).
-     * {@code onAttempt} gets the attempt number (from 1) before each probe.
+     * {@code onAttempt} hears of each probe, before and after.
      */
     public Outcome await(int port, String path, Optional<String> host, Duration deadline, CompletableFuture<?> abort,
-            IntConsumer onAttempt) {
+            Attempts onAttempt) {
         long start = System.nanoTime();
         long end = start + deadline.toNanos();
         Backoff backoff = new Backoff(BACKOFF_INITIAL, BACKOFF_MAX, ThreadLocalRandom.current());
@@ -102,21 +122,26 @@ public final class HealthProbe implements AutoCloseable {
         });
         int attempts = 0;
         ProbeResult last = null;
+        boolean answered = false;
         while (true) {
-            if (abort.isDone()) return failed(start, attempts, "aborted after " + probes(attempts));
-            if (Thread.currentThread().isInterrupted()) return failed(start, attempts, "interrupted");
+            if (abort.isDone()) return failed(start, attempts, "aborted after " + probes(attempts), false);
+            if (Thread.currentThread().isInterrupted()) return failed(start, attempts, "interrupted", false);
             long remaining = end - System.nanoTime();
             // A probe with next to no time left can only time out: report the last real answer.
             if (remaining <= 0 || (last != null && remaining < MIN_PROBE.toNanos())) {
-                return failed(start, attempts, "not healthy after " + human(deadline) + " (" + probes(attempts)
-                        + (last == null ? "" : ", last: " + last.detail()) + ")" + hostHint(last, port, host));
+                return failed(start, attempts, "not healthy after " + human(deadline) + ": "
+                        + (last == null ? "no probe was sent" : "GET " + url(port, path) + hostNamed(host) + ": "
+                                + last.detail() + " (last of " + probes(attempts) + ")")
+                        + hostHint(last, port, host), !answered && !abort.isDone());
             }
             attempts++;
-            onAttempt.accept(attempts);
+            onAttempt.sending(attempts);
             // Shorten the last probe so the deadline is kept.
             Duration timeout = Duration.ofNanos(Math.min(probeTimeout.toNanos(), remaining));
             last = probe(port, path, host, timeout, inFlight);
-            if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null);
+            answered |= last.answered();
+            onAttempt.ended(attempts, last);
+            if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null, false);
             long delay = backoff.next().toNanos();
             // Most apps get ready within seconds of launch: probing often then is what puts a ready
             // app live within tens of ms (a probe of a local port costs microseconds). Later, a slow
@@ -130,7 +155,7 @@ public final class HealthProbe implements AutoCloseable {
                 continue; // the normal case: nothing happened, probe again
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return failed(start, attempts, "interrupted");
+                return failed(start, attempts, "interrupted", false);
             } catch (ExecutionException | CancellationException e) {
                 // aborted as well: reported at the top of the loop
             }
@@ -138,7 +163,7 @@ public final class HealthProbe implements AutoCloseable {
     }
 
     private ProbeResult probe(int port, String path, Optional<String> host, Duration timeout, AtomicReference<Call> inFlight) {
-        String url = "http://127.0.0.1:" + port + (path.startsWith("/") ? path : "/" + path);
+        String url = url(port, path);
         Request request;
         try {
             Request.Builder b = new Request.Builder().url(url).header("Connection", "close");
@@ -152,7 +177,7 @@ public final class HealthProbe implements AutoCloseable {
         inFlight.set(call);
         try (Response response = call.execute()) {
             int code = response.code();
-            return new ProbeResult(code >= 200 && code < 300, "HTTP " + code);
+            return new ProbeResult(code >= 200 && code < 300, ANSWER + code);
         } catch (IOException e) {
             return new ProbeResult(false, describe(e, call, timeout));
         } catch (RuntimeException e) { // OkHttp reports some protocol violations unchecked; a probe never throws
@@ -189,8 +214,16 @@ public final class HealthProbe implements AutoCloseable {
                 + " (Django's ALLOWED_HOSTS, Rails' config.hosts): set healthCheckHost to a name it serves";
     }
 
-    private static Outcome failed(long start, int attempts, String reason) {
-        return new Outcome(false, attempts, Duration.ofNanos(System.nanoTime() - start), reason);
+    private static Outcome failed(long start, int attempts, String reason, boolean unanswered) {
+        return new Outcome(false, attempts, Duration.ofNanos(System.nanoTime() - start), reason, unanswered);
+    }
+
+    private static String url(int port, String path) {
+        return "http://127.0.0.1:" + port + (path.startsWith("/") ? path : "/" + path);
+    }
+
+    private static String hostNamed(Optional<String> host) {
+        return host.map(h -> " (Host: " + h + ")").orElse("");
     }
 
     private static String probes(int n) {

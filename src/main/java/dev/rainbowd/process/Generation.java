@@ -32,6 +32,7 @@ public final class Generation {
     private final Process process;
     private final ProcessTree tree;
     private final Backend backend;
+    private final OutputTail output = new OutputTail();
     private final Instant started = Instant.now();
     private final CompletableFuture<Integer> exit;
     private volatile long appPid;            // from the pidfile, once the app wrote it
@@ -58,6 +59,8 @@ public final class Generation {
     /** The settings it was launched with: its own timeouts, and what a crash restart relaunches. */
     public AppConfig app() { return app; }
     public Backend backend() { return backend; }
+    /** The last lines it wrote: what a failed deploy reports of it. */
+    public OutputTail output() { return output; }
     public Instant started() { return started; }
     public Instant liveSince() { return liveSince; }
 

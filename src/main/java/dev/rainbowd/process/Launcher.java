@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -19,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts generations: {@code /bin/sh -c RUN rainbowd PORT PIDFILE} in a session of its own, with
- * the app's output passed to our log line by line.
+ * Starts generations: {@code /bin/sh -c RUN run PORT PIDFILE} in a session of its own, with
+ * the app's output passed to our log line by line, and its last lines kept for a failure's reason.
  */
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
@@ -52,6 +53,14 @@ public final class Launcher {
         this.daemonId = daemonId;
     }
 
+    /**
+     * The shell's {@code $0}: it starts the shell's own messages, and the only way to fix those is
+     * in the {@code run} key, so {@code run: 1: exec: gunicorrn: not found} reads as line 1 of it
+     * (as {@code rainbowd: 1: ...} it read as rainbowd's own error). The generation is named by the
+     * log's prefix and by the failure that quotes the line.
+     */
+    static final String SHELL_NAME = "run";
+
     /** The argv rainbowd executes for a run line, port and pidfile. */
     static List<String> command(String run, int port, Path pidfile) {
         // The original appended port and pidfile to the command: keep that for run lines that
@@ -62,7 +71,7 @@ public final class Launcher {
             argv.add(SETSID.toString());
         }
         argv.addAll(DEFAULT_SIGNALS);
-        argv.addAll(List.of("/bin/sh", "-c", script, "rainbowd", Integer.toString(port), pidfile.toString()));
+        argv.addAll(List.of("/bin/sh", "-c", script, SHELL_NAME, Integer.toString(port), pidfile.toString()));
         return argv;
     }
 
@@ -98,13 +107,28 @@ public final class Launcher {
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     appLog.info("{}{}", prefix, line);
+                    gen.output().add(line);
                 }
             } catch (IOException e) {
                 // the process and everything that held its output are gone
+            } finally {
+                gen.output().end();
             }
         }, "gen-" + gen.number() + "-output");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * What the shell's own exit statuses mean: 127, a command of the run line was not found; 126,
+     * found but not executable. Neither is a port race, and a relaunch would fail the same way.
+     */
+    public static Optional<String> notRunnable(int status) {
+        return switch (status) {
+            case 127 -> Optional.of("a command in `run` was not found");
+            case 126 -> Optional.of("a command in `run` is not executable");
+            default -> Optional.empty();
+        };
     }
 
     /** Asks the kernel for a free port. Another process may still take it first: see launchAttempts. */

@@ -205,7 +205,10 @@ class CliTest {
             Run failed = cli("redeploy", "-q", "-c", file());
             assertEquals(1, failed.code());
             assertEquals("", failed.out());
-            assertOneErrorLine(failed);
+            // The error: its reason, and the app's own last words (systemctl reload's journal gets them).
+            assertTrue(failed.errLines().get(0).startsWith("rainbowd: deploy #3 failed: "), failed.err());
+            assertEquals(List.of("its last output:", "  | cannot start: on purpose"),
+                    failed.errLines().subList(1, failed.errLines().size()), failed.err());
         }
     }
 
@@ -219,9 +222,11 @@ class CliTest {
 
             assertEquals(1, r.code(), r.out());
             assertTrue(!r.out().contains("live"), "progress only: " + r.out());
-            assertOneErrorLine(r);
+            // The reason, then the app's own last words.
+            assertEquals(List.of("its last output:", "  | cannot start: on purpose"), r.errLines().subList(1, r.errLines().size()), r.err());
             assertTrue(r.err().startsWith("rainbowd: deploy #2 failed: "), r.err());
-            assertTrue(r.err().contains("exited with status 1"), r.err());
+            assertTrue(r.errLines().get(0).contains("exited with status 1"), r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
             // the live generation is untouched
             assertEquals(livePid, d.status().live().pid());
 
@@ -230,6 +235,7 @@ class CliTest {
             assertEquals(0, s.code(), s.err());
             assertTrue(s.out().contains("last deploy: #2 failed (control, "), s.out());
             assertTrue(s.out().contains("exited with status 1"), s.out());
+            assertTrue(s.out().contains("\nits last output:\n  | cannot start: on purpose\n"), s.out());
         }
     }
 

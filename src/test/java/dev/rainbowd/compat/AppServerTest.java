@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.deploy.GenerationStatus;
+import dev.rainbowd.testing.LogWatch;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
 import java.net.http.HttpResponse;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.LogWatch;
 import dev.rainbowd.testing.TestDaemon;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.rainbowd.testing.JsonParse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,13 +97,21 @@ class CrashTest {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", Demo.runWhen("broken", "exit 1"));
         s.put("launchAttempts", "1");
-        try (TestDaemon d = TestDaemon.start(dir, s)) {
-            TestDaemon.await("a retry scheduled", () -> d.status().restarting() != null
-                    && d.status().restarting().attempt() >= 2, Duration.ofSeconds(15));
+        try (LogWatch log = new LogWatch(); TestDaemon d = TestDaemon.start(dir, s)) {
+            AtomicReference<Status.Restart> retry = new AtomicReference<>();
+            TestDaemon.await("a retry scheduled", () -> {
+                retry.set(d.status().restarting());
+                return retry.get() != null && retry.get().attempt() >= 2;
+            }, Duration.ofSeconds(15));
+            // Nothing ever ran: a start that fails is not a crash, in status nor in the log.
+            assertEquals(Trigger.START_RETRY, retry.get().trigger());
+            log.await(Duration.ofSeconds(5), "start failed: retry 2 in 1000 ms");
+            assertEquals(List.of(), log.matching("crash"));
             Files.delete(dir.resolve("broken")); // the database came up, say
             HttpResponse<String> r = d.get("/");
             assertEquals(200, r.statusCode());
             assertTrue(d.status().live() != null);
+            assertEquals("start-retry", d.status().lastDeploy().trigger().toString());
         }
     }
 

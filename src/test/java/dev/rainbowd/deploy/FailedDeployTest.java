@@ -1,6 +1,7 @@
 package dev.rainbowd.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.Demo;
@@ -43,8 +44,11 @@ class FailedDeployTest {
             String reason = (String) body.get("reason");
             assertTrue(reason.contains("exited with status 1"), reason);
             assertTrue(reason.contains("attempt 3 of 3"), reason);
+            assertEquals(List.of("cannot start: on purpose"), body.get("output"), "the app's own words come with the reason");
             assertLiveUntouched(d, livePid);
-            assertEquals("failed", JsonParse.map(JsonParse.object(d.controlGet("/status").body()).get("lastDeploy")).get("state"));
+            Map<String, Object> last = JsonParse.map(JsonParse.object(d.controlGet("/status").body()).get("lastDeploy"));
+            assertEquals("failed", last.get("state"));
+            assertEquals(List.of("cannot start: on purpose"), last.get("output"));
         }
     }
 
@@ -58,7 +62,8 @@ class FailedDeployTest {
 
             assertEquals(500, r.statusCode());
             String reason = (String) JsonParse.object(r.body()).get("reason");
-            assertTrue(reason.contains("not healthy after") && reason.contains("HTTP 500"), reason);
+            assertTrue(reason.contains("not healthy after") && reason.contains("/health: HTTP 500 (last of "), reason);
+            assertFalse(reason.contains("healthDeadline"), "it answered: more time would not help: " + reason);
             assertLiveUntouched(d, livePid);
 
             // And once the app is fixed, the next deploy goes live.

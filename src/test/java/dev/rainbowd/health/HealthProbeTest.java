@@ -133,7 +133,9 @@ class HealthProbeTest {
 
         assertFalse(outcome.healthy());
         assertTrue(outcome.attempts() >= 2, outcome.toString());
-        assertEquals("not healthy after 1s (" + outcome.attempts() + " probes, last: HTTP 500)", outcome.reason());
+        assertEquals("not healthy after 1s: GET http://127.0.0.1:" + wm.port() + "/health: HTTP 500 (last of "
+                + outcome.attempts() + " probes)", outcome.reason());
+        assertFalse(outcome.unanswered(), "the app answered: more time would not make it healthy");
         // It stops short by less than MIN_PROBE when no probe fits in what is left.
         long least = 1_000 - HealthProbe.MIN_PROBE.toMillis();
         assertTrue(outcome.elapsed().toMillis() >= least && outcome.elapsed().toMillis() < 6_000, outcome.toString());
@@ -179,7 +181,36 @@ class HealthProbeTest {
     void awaitAlreadyAbortedProbesNothing() {
         Outcome outcome = probe.await(wm.port(), "/health", Duration.ofSeconds(10),
                 CompletableFuture.completedFuture(0), n -> {});
-        assertEquals(new Outcome(false, 0, outcome.elapsed(), "aborted after 0 probes"), outcome);
+        assertEquals(new Outcome(false, 0, outcome.elapsed(), "aborted after 0 probes", false), outcome);
+    }
+
+    @Test
+    void aDeadlineWithNothingListeningNamesTheAddressAndSaysNoProbeWasAnswered() {
+        int port = Ports.free();
+        List<String> results = new ArrayList<>();
+        Outcome outcome = probe.await(port, "health", Duration.ofMillis(500), new CompletableFuture<>(), new HealthProbe.Attempts() {
+            @Override
+            public void sending(int attempt) {}
+
+            @Override
+            public void ended(int attempt, ProbeResult result) {
+                results.add(attempt + " " + result.detail());
+            }
+        });
+
+        assertFalse(outcome.healthy());
+        assertEquals("not healthy after 500ms: GET http://127.0.0.1:" + port + "/health: connection refused (last of "
+                + outcome.attempts() + " probes)", outcome.reason());
+        assertTrue(outcome.unanswered(), outcome.toString());
+        assertEquals(outcome.attempts(), results.size());
+        assertEquals(outcome.attempts() + " connection refused", results.get(results.size() - 1));
+    }
+
+    @Test
+    void aDeadlineAfterTheProcessExitedIsNotUnanswered() {
+        Outcome outcome = probe.await(Ports.free(), "/health", Duration.ofMillis(300),
+                CompletableFuture.completedFuture(1), n -> {});
+        assertFalse(outcome.unanswered(), outcome.toString());
     }
 
     @Test
@@ -242,7 +273,7 @@ class HealthProbeTest {
         Outcome outcome = probe.await(wm.port(), "/health", Duration.ofMillis(300), new CompletableFuture<>(), n -> {});
 
         assertFalse(outcome.healthy());
-        assertTrue(outcome.reason().endsWith("last: HTTP " + status + "); the app may refuse the probes' Host header 127.0.0.1:"
+        assertTrue(outcome.reason().endsWith("/health: HTTP " + status + " (last of " + outcome.attempts() + " probes); the app may refuse the probes' Host header 127.0.0.1:"
                 + wm.port() + " (Django's ALLOWED_HOSTS, Rails' config.hosts): set healthCheckHost to a name it serves"),
                 outcome.reason());
     }

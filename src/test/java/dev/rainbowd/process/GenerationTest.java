@@ -38,7 +38,7 @@ class GenerationTest {
         assertEquals("app -b :$PORT -p $PIDFILE", script(Launcher.command("app -b :$PORT -p $PIDFILE", 8000, pid)));
         assertEquals("echo $PORTS \"$@\"", script(Launcher.command("echo $PORTS", 8000, pid)));
         List<String> argv = Launcher.command("sh run.sh", 8000, pid);
-        assertEquals(List.of("rainbowd", "8000", "/tmp/x.pid"), argv.subList(argv.size() - 3, argv.size()));
+        assertEquals(List.of("run", "8000", "/tmp/x.pid"), argv.subList(argv.size() - 3, argv.size()));
     }
 
     private static String script(List<String> argv) {
@@ -96,6 +96,47 @@ class GenerationTest {
             stopper.shutdown();
         }
         assertEquals(0, gen.exit().join(), "stopped by SIGQUIT, not SIGKILLed");
+    }
+
+    @Test
+    void theLastTwentyLinesOfWhatTheAppWroteAreKeptAndTheShellNamesItselfRun() throws Exception {
+        // 30 lines on stdout, then the shell's own error on stderr: the app's tail, in the order written.
+        Generation gen = launch("i=1; while [ $i -le 30 ]; do echo line $i; i=$((i+1)); done; exec no-such-command-here");
+        assertEquals(127, gen.exit().get(20, TimeUnit.SECONDS));
+
+        List<String> tail = gen.output().linesAtEnd(Duration.ofSeconds(20));
+
+        assertEquals(20, tail.size(), tail.toString());
+        assertEquals("line 12", tail.get(0));
+        assertEquals("line 30", tail.get(18));
+        // "run: 1: exec: ..." (dash) or "run: line 1: exec: ..." (bash): $0 is the run key, not "rainbowd"
+        assertTrue(tail.get(19).startsWith("run: ") && tail.get(19).contains("no-such-command-here"), tail.get(19));
+    }
+
+    @Test
+    void theTailIsBoundedInCharactersAndKeepsNoControlCharacters() throws Exception {
+        // Six lines of 1,000 characters, one of 5,000, then one with a colour escape and a bell.
+        Generation gen = launch("for i in 1 2 3 4 5 6; do printf '%01000d\\n' $i; done; printf '%05000d\\n' 7;"
+                + " printf 'red \\033[31mtext\\007\\tend\\n'; exit 3");
+        assertEquals(3, gen.exit().get(20, TimeUnit.SECONDS));
+
+        List<String> tail = gen.output().linesAtEnd(Duration.ofSeconds(20));
+
+        assertEquals("red ?[31mtext?\tend", tail.get(tail.size() - 1), "what the terminal would obey is gone");
+        assertEquals("0".repeat(OutputTail.MAX_LINE - 1) + "…", tail.get(tail.size() - 2), "the long line is cut");
+        assertTrue(tail.stream().mapToInt(String::length).sum() <= OutputTail.MAX_CHARS, tail.toString());
+        // 18 + 1,000 (the cut line) + 3 x 1,000 fit in 4,096; a fourth would not.
+        assertEquals(5, tail.size(), tail.toString());
+        assertEquals("0".repeat(999) + "4", tail.get(0));
+        assertEquals("0".repeat(999) + "6", tail.get(2));
+    }
+
+    /** Launches {@code run} as generation 1 (with {@code $1} named, so no arguments are appended). */
+    private Generation launch(String run) throws Exception {
+        Map<String, String> settings = TestDaemon.defaults();
+        settings.put("run", ": \"$1\"; " + run);
+        AppConfig app = ConfigLoader.load(TestDaemon.writeConfig(dir, settings)).app();
+        return new Launcher(dir, "test").launch(1, app, dir, Set.of());
     }
 
     private static String read(Path p) {
