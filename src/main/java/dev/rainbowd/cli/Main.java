@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 /** {@code rainbowd [run] | check | redeploy | rollback | status}: without a subcommand, runs the daemon. */
 @Command(name = "rainbowd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs a web app behind a proxy and redeploys it with zero downtime.",
-        subcommands = {RunCommand.class, CheckCommand.class, RedeployCommand.class, RollbackCommand.class, StatusCommand.class})
+        subcommands = {RunCommand.class, CheckCommand.class, RedeployCommand.class, RollbackCommand.class, StatusCommand.class,
+                LogsCommand.class})
 public final class Main implements Callable<Integer> {
     @Mixin
     ConfigOption config;

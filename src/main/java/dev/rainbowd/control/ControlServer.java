@@ -3,9 +3,11 @@ package dev.rainbowd.control;
 import dev.rainbowd.deploy.DeployResult;
 import dev.rainbowd.deploy.DeployTicket;
 import dev.rainbowd.deploy.Deployer;
+import dev.rainbowd.deploy.GenerationOutput;
 import dev.rainbowd.deploy.Status;
 import dev.rainbowd.deploy.Trigger;
 import dev.rainbowd.metrics.Metrics;
+import dev.rainbowd.process.OutputTail;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -63,6 +65,10 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
                 if (!isGet(method)) return notAllowed(response, callback, "GET");
                 return send(response, callback, HttpStatus.OK_200, Metrics.CONTENT_TYPE, metrics.scrape());
             }
+            case "/logs" -> {
+                if (!isGet(method)) return notAllowed(response, callback, "GET");
+                return logs(request, response, callback);
+            }
             case "/redeploy", "/rollback" -> {
                 if (!HttpMethod.POST.is(method)) return notAllowed(response, callback, "POST");
                 return deploy(path.equals("/rollback"), request, response, callback);
@@ -105,6 +111,50 @@ public final class ControlServer extends Handler.Abstract.NonBlocking {
             }
         });
         return true;
+    }
+
+    /**
+     * A generation's output: {@code generation} (default: the live one), the last {@code lines}
+     * (default 100) of those numbered above {@code after} (default 0): a follower passes the
+     * {@code next} of its last answer as {@code after}.
+     */
+    private boolean logs(Request request, Response response, Callback callback) {
+        Fields query;
+        long generation;
+        long after;
+        long lines;
+        try {
+            query = Request.extractQueryParameters(request);
+            generation = number(query, "generation", 0);
+            after = number(query, "after", 0);
+            lines = number(query, "lines", 100);
+        } catch (RuntimeException e) { // undecodable %-escapes, or not a number
+            return error(response, callback, HttpStatus.BAD_REQUEST_400, "malformed query: generation, after and lines are whole numbers");
+        }
+        Optional<GenerationOutput> found = generation > Integer.MAX_VALUE ? Optional.empty() : deployer.output((int) generation);
+        if (found.isEmpty()) {
+            return error(response, callback, HttpStatus.NOT_FOUND_404, (generation == 0 ? "no generation has been launched yet"
+                    : "no output kept for generation " + generation) + "; kept: " + deployer.outputsKept());
+        }
+        GenerationOutput g = found.get();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("generation", g.generation());
+        body.put("name", g.name());
+        // Read before the lines: a line written in between is in them, and a follower asks for it once more at worst.
+        boolean ended = g.output().ended();
+        List<OutputTail.Line> kept = g.output().since(after, (int) Math.min(lines, Integer.MAX_VALUE));
+        body.put("ended", ended);
+        body.put("next", kept.isEmpty() ? Math.max(after, 0) : kept.get(kept.size() - 1).number());
+        body.put("lines", kept.stream().map(l -> Map.of("n", l.number(), "text", l.text())).toList());
+        return json(response, callback, HttpStatus.OK_200, body);
+    }
+
+    private static long number(Fields query, String name, long fallback) {
+        String v = query.getValue(name);
+        if (v == null) return fallback;
+        long n = Long.parseLong(v);
+        if (n < 0) throw new NumberFormatException(name + " is negative");
+        return n;
     }
 
     /** true, false (also when absent), or null when the value is neither. A bare {@code ?wait} means true. */

@@ -23,8 +23,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +70,9 @@ public final class Deployer implements AutoCloseable {
     private final StateStore store;
     /** Launched and not yet completely stopped: what the state store records. */
     private final Set<Generation> running = new LinkedHashSet<>();
+    /** The output of the last {@link #OUTPUTS_KEPT} generations launched, gone ones too: why did it die? */
+    private final Map<Integer, GenerationOutput> outputs = new LinkedHashMap<>();
+    private static final int OUTPUTS_KEPT = 10;
     /** Every stop under way: shutdown waits for all of them, whatever started them. */
     private final Set<CompletableFuture<Void>> stopping = ConcurrentHashMap.newKeySet();
 
@@ -254,6 +259,21 @@ public final class Deployer implements AutoCloseable {
                 releases.list().stream().map(Path::toString).toList(), Duration.between(started, Instant.now()));
     }
 
+    /**
+     * The output of generation {@code number}, or with 0 of the live one (else the newest launched);
+     * empty when it is not among the last ones launched.
+     */
+    public synchronized Optional<GenerationOutput> output(int number) {
+        if (number == 0 && live != null) number = live.number();
+        if (number == 0) return outputs.values().stream().reduce((a, b) -> b);
+        return Optional.ofNullable(outputs.get(number));
+    }
+
+    /** The generations whose output is kept, oldest first. */
+    public synchronized List<Integer> outputsKept() {
+        return List.copyOf(outputs.keySet());
+    }
+
     /** Number of generations alive or being stopped, the one being deployed included. */
     public synchronized int generationCount() {
         return (live == null ? 0 : 1) + draining.size() + (starting == null ? 0 : 1);
@@ -400,6 +420,8 @@ public final class Deployer implements AutoCloseable {
             synchronized (this) {
                 starting = gen;
                 running.add(gen);
+                outputs.put(gen.number(), new GenerationOutput(gen.number(), gen.name(), gen.output()));
+                if (outputs.size() > OUTPUTS_KEPT) outputs.remove(outputs.keySet().iterator().next());
                 recordState();
                 deploying = progress(p, trigger, gen, gen.pid(), phaseOf(app.readiness()), 0, null);
                 if (closed) stop(gen); // close() may have looked for `starting` just before we set it

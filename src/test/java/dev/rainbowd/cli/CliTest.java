@@ -478,6 +478,40 @@ class CliTest {
         }
     }
 
+    // --- logs ---
+
+    @Test
+    void logsShowsAGenerationsOutputAlsoOnceItIsGone() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("run", Demo.runWhen("broken", "echo boom from generation $RAINBOW_GENERATION; exit 3"));
+        try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            Run live = cli("logs", "-c", file());
+            assertEquals(0, live.code(), live.err());
+            assertTrue(live.out().contains("demo generation 1") && live.out().contains("listening on"), live.out());
+
+            Files.createFile(dir.resolve("broken"));
+            assertEquals(1, cli("redeploy", "-c", file()).code());
+            Run gone = cli("logs", "--generation", "2", "-c", file());
+            assertEquals(0, gone.code(), gone.err());
+            assertEquals("boom from generation 2\n", gone.out(), "the failed generation, stopped, still has its output");
+            Files.delete(dir.resolve("broken"));
+
+            Run last = cli("logs", "-n", "1", "-c", file());
+            assertEquals(1, last.out().lines().count(), last.out());
+            Run none = cli("logs", "--generation", "99", "-c", file());
+            assertEquals(1, none.code());
+            assertTrue(none.err().contains("no output kept for generation 99"), none.err());
+
+            // -f follows generation 1 until its output ends: a redeploy stops it, and it says so.
+            CompletableFuture<Run> follow = CompletableFuture.supplyAsync(() -> cli("logs", "-f", "--generation", "1", "-c", file()));
+            assertEquals(0, cli("redeploy", "-c", file()).code());
+            Run followed = follow.get(60, TimeUnit.SECONDS);
+            assertEquals(0, followed.code(), followed.err());
+            assertTrue(followed.out().contains("stopped"), "the lines written as it stopped: " + followed.out());
+            assertTrue(followed.err().contains("has ended"), followed.err());
+        }
+    }
+
     // --- controlToken ---
 
     @Test

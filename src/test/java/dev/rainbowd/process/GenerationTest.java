@@ -124,11 +124,28 @@ class GenerationTest {
 
         assertEquals("red ?[31mtext?\tend", tail.get(tail.size() - 1), "what the terminal would obey is gone");
         assertEquals("0".repeat(OutputTail.MAX_LINE - 1) + "…", tail.get(tail.size() - 2), "the long line is cut");
-        assertTrue(tail.stream().mapToInt(String::length).sum() <= OutputTail.MAX_CHARS, tail.toString());
+        assertTrue(tail.stream().mapToInt(String::length).sum() <= OutputTail.REASON_CHARS, tail.toString());
         // 18 + 1,000 (the cut line) + 3 x 1,000 fit in 4,096; a fourth would not.
         assertEquals(5, tail.size(), tail.toString());
         assertEquals("0".repeat(999) + "4", tail.get(0));
         assertEquals("0".repeat(999) + "6", tail.get(2));
+    }
+
+    /** What `rainbowd logs` reads: every line kept (to 2,000), numbered, so a follower asks for what came after. */
+    @Test
+    void theLogKeepsMoreThanTheReasonNumbersEachLineAndIsBounded() throws Exception {
+        Generation gen = launch("i=1; while [ $i -le 2500 ]; do echo line $i; i=$((i+1)); done; exit 0");
+        assertEquals(0, gen.exit().get(20, TimeUnit.SECONDS));
+        gen.output().linesAtEnd(Duration.ofSeconds(20));
+
+        OutputTail log = gen.output();
+        assertEquals(2500, log.written());
+        List<OutputTail.Line> all = log.since(0, Integer.MAX_VALUE);
+        assertEquals(OutputTail.MAX_LINES, all.size(), "the oldest 500 are gone");
+        assertEquals(new OutputTail.Line(501, "line 501"), all.get(0));
+        assertEquals(List.of(new OutputTail.Line(2499, "line 2499"), new OutputTail.Line(2500, "line 2500")), log.since(2498, 10));
+        assertEquals(List.of(new OutputTail.Line(2500, "line 2500")), log.since(0, 1), "the last ones");
+        assertEquals(20, log.lines().size(), "a failure's reason still carries 20");
     }
 
     /** Launches {@code run} as generation 1 (with {@code $1} named, so no arguments are appended). */
