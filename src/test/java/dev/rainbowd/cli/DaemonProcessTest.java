@@ -387,10 +387,39 @@ class DaemonProcessTest {
             assertEquals(1, d.awaitExit(EXIT), "stdout:\n" + d.stdout());
             String err = d.stderr();
             assertOneLine(err);
-            assertTrue(err.contains(":" + port), err);
+            assertTrue(err.contains("127.0.0.1:" + port + " for the proxy") && err.contains(file.toString()), err);
+            assertFalse(err.contains(":" + (port + 1)), "names the control port, which was free: " + err);
+            assertNothingStoppedIn(d.stdout());
             assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
             d.assertBackendsGone();
         }
+    }
+
+    @Test
+    void controlPortTakenExits1NamingThatPortAlone() throws Exception {
+        Path file = config(launchMarking());
+        int port = ConfigLoader.load(file).port();
+        int controlPort = ConfigLoader.load(file).controlPort();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), controlPort));
+            DaemonProcess d = start(file);
+
+            assertEquals(1, d.awaitExit(EXIT), "stdout:\n" + d.stdout());
+            String err = d.stderr();
+            assertOneLine(err);
+            assertTrue(err.contains("127.0.0.1:" + controlPort + " for the control API") && err.contains("controlPort"), err);
+            assertTrue(err.endsWith(": Address already in use\n"), err);
+            assertFalse(err.contains(":" + port + " "), "names the proxy port, which was free: " + err);
+            assertNothingStoppedIn(d.stdout());
+            assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
+            assertFalse(Files.exists(dir.resolve("state/rainbowd.pid")), "a failed start left its pid file");
+            d.assertBackendsGone();
+        }
+    }
+
+    /** A start that failed had nothing in flight: no "stopping: finishing in-flight requests". */
+    private static void assertNothingStoppedIn(String stdout) {
+        assertFalse(stdout.contains("stopping") || stdout.contains("in-flight"), stdout);
     }
 
     /** The launcher maps only the AppCDS archive of a run that started: a run that started marks it, one that failed does not. */
