@@ -264,6 +264,68 @@ class CliTest {
         }
     }
 
+    /** The help says "until interrupted": a daemon that stops (a restart) is shown as unreachable until it is back. */
+    @Test
+    void statusWatchKeepsWatchingWhileTheDaemonIsDown() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("port", Integer.toString(dev.rainbowd.testing.Ports.freePair())); // the restarted daemon on the same ports
+        StringWriter out = new StringWriter();
+        int[] code = {-1};
+        Thread watcher;
+        try (TestDaemon first = TestDaemon.start(dir, s).awaitLive()) {
+            watcher = new Thread(() -> {
+                try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(new StringWriter(), true)) {
+                    code[0] = Main.execute(new String[] {"status", "--watch=1", "-c", file()}, o, e);
+                }
+            });
+            watcher.start();
+            TestDaemon.await("the first refresh", () -> out.toString().contains("STATE "), Duration.ofSeconds(10));
+        }
+        try {
+            int controlPort = dev.rainbowd.config.ConfigLoader.load(dir.resolve("rainbow.yaml")).controlPort();
+            TestDaemon.await("a refresh saying unreachable", () -> out.toString().contains("unreachable"), Duration.ofSeconds(15));
+            String down = out.toString().substring(out.toString().indexOf("unreachable"));
+            assertTrue(down.lines().findFirst().orElseThrow().contains("127.0.0.1:" + controlPort), down);
+            assertTrue(watcher.isAlive(), "status --watch exited with " + code[0] + " when the daemon stopped:\n" + out);
+            int seen = out.toString().length();
+            try (TestDaemon second = TestDaemon.start(dir, s).awaitLive()) {
+                TestDaemon.await("a refresh showing the restarted daemon's generation",
+                        () -> java.util.regex.Pattern.compile("(?m)^live\\s+1\\s").matcher(out.toString().substring(seen)).find(),
+                        Duration.ofSeconds(15));
+            }
+        } finally {
+            watcher.interrupt();
+            watcher.join(5_000);
+        }
+        assertFalse(watcher.isAlive());
+        assertEquals(0, code[0]);
+    }
+
+    @Test
+    void statusJsonWatchSaysUnreachableInJson() throws Exception {
+        Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults()); // no daemon
+        StringWriter out = new StringWriter();
+        int[] code = {-1};
+        Thread watcher = new Thread(() -> {
+            try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(new StringWriter(), true)) {
+                code[0] = Main.execute(new String[] {"status", "--json", "--watch=1", "-c", file.toString()}, o, e);
+            }
+        });
+        watcher.start();
+        try {
+            TestDaemon.await("two refreshes", () -> out.toString().lines().count() >= 2, Duration.ofSeconds(15));
+        } finally {
+            watcher.interrupt();
+            watcher.join(5_000);
+        }
+        assertEquals(0, code[0]);
+        for (String line : out.toString().lines().toList()) {
+            Map<String, Object> doc = JsonParse.object(line);
+            assertTrue(doc.get("error").toString().startsWith("cannot reach rainbowd at "), line);
+            assertTrue(doc.get("unreachableSince").toString().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), line);
+        }
+    }
+
     @Test
     void ageIsShortAndHuman() {
         java.time.Instant now = java.time.Instant.parse("2026-11-24T12:00:00Z");
