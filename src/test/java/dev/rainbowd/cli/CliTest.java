@@ -455,6 +455,35 @@ class CliTest {
     }
 
     @Test
+    void helpIsACommandToo() {
+        Run r = cli("help");
+
+        assertEquals(0, r.code(), r.err());
+        for (String word : List.of("Usage: rainbowd", "run", "check", "redeploy", "rollback", "status")) {
+            assertTrue(r.out().contains(word), word + " missing from:\n" + r.out());
+        }
+        Run status = cli("help", "status");
+        assertEquals(0, status.code(), status.err());
+        assertTrue(status.out().contains("--watch"), status.out());
+    }
+
+    @Test
+    void anUnknownCommandNamesTheCommands() {
+        Run r = cli("bogus");
+
+        assertEquals(64, r.code());
+        assertOneErrorLine(r);
+        assertEquals("rainbowd: unknown command \"bogus\"; the commands are run, check, redeploy, rollback, status, help"
+                + " (see rainbowd --help)\n", r.err());
+
+        Run typo = cli("stauts", "-c", "x.yaml");
+        assertEquals(64, typo.code());
+        assertOneErrorLine(typo);
+        assertTrue(typo.err().startsWith("rainbowd: unknown command \"stauts\"; did you mean \"status\"? the commands are "),
+                typo.err());
+    }
+
+    @Test
     void subcommandHelpExits0() {
         Run r = cli("redeploy", "--help");
 
