@@ -91,7 +91,16 @@ public final class Main implements Callable<Integer> {
             try (InputStream in = Main.class.getResourceAsStream("/dev/rainbowd/version.properties")) {
                 if (in != null) p.load(in);
             }
-            return new String[] {"rainbowd " + p.getProperty("version", "unknown")};
+            return new String[] {describe(p)};
+        }
+
+        /** A value the build did not fill in (a build outside git, a run from an IDE's classes) is unknown. */
+        static String describe(Properties p) {
+            return "rainbowd " + known(p.getProperty("version")) + " (commit " + known(p.getProperty("commit")) + ")";
+        }
+
+        private static String known(String value) {
+            return value == null || value.isBlank() || value.contains("${") ? "unknown" : value.strip();
         }
     }
 }

@@ -434,13 +434,33 @@ class CliTest {
     // --- help, version, usage ---
 
     @Test
-    void versionPrintsNameAndVersion() {
+    void versionPrintsNameVersionAndTheCommitItWasBuiltFrom() throws Exception {
         Run r = cli("--version");
 
         assertEquals(0, r.code());
-        assertTrue(r.out().matches("rainbowd \\d+\\.\\d+\\.\\d+\\S*\\R"), r.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "rainbowd \\d+\\.\\d+\\.\\d+\\S* \\(commit ([0-9a-f]{12,40}(-dirty)?|unknown)\\)\\R").matcher(r.out());
+        assertTrue(m.matches(), r.out());
         assertFalse(r.out().contains("${"), "version was not filtered: " + r.out());
         assertEquals("", r.err());
+        // This checkout is a git work tree: the build named its HEAD (the test classes were built with it).
+        Process git;
+        try {
+            git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            return; // no git on this machine: nothing to compare with
+        }
+        String head = new String(git.getInputStream().readAllBytes()).strip();
+        if (git.waitFor() == 0) assertTrue(head.startsWith(m.group(1).replace("-dirty", "")), r.out() + " is not HEAD " + head);
+    }
+
+    @Test
+    void aBuildOutsideGitHasAnUnknownCommit() {
+        java.util.Properties unfiltered = new java.util.Properties();
+        unfiltered.setProperty("version", "0.1.0");
+        unfiltered.setProperty("commit", "${git.commit}");
+        assertEquals("rainbowd 0.1.0 (commit unknown)", Main.Version.describe(unfiltered));
+        assertEquals("rainbowd unknown (commit unknown)", Main.Version.describe(new java.util.Properties()));
     }
 
     @Test
