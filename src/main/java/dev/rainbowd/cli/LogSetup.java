@@ -55,9 +55,9 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         return e;
     }
 
-    /** timestamp, level, loggerName, formattedMessage (and a throwable when there is one). */
+    /** timestamp (ISO-8601), level, loggerName, formattedMessage (and a throwable when there is one). */
     private static Encoder<ILoggingEvent> json() {
-        JsonEncoder e = new JsonEncoder();
+        JsonEncoder e = new IsoTimeJsonEncoder();
         e.setWithSequenceNumber(false);
         e.setWithNanoseconds(false);
         e.setWithContext(false);

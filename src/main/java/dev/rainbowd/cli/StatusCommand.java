@@ -1,13 +1,18 @@
 package dev.rainbowd.cli;
 
 import dev.rainbowd.config.ConfigException;
+import dev.rainbowd.control.Json;
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Ansi;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -26,7 +31,8 @@ final class StatusCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--watch", arity = "0..1", fallbackValue = "2", paramLabel = "SECONDS",
-            description = "refresh every SECONDS (default 2) until interrupted")
+            description = "refresh every SECONDS (default 2) until interrupted; while the daemon is down (a restart), "
+                    + "says it is unreachable and keeps trying")
     Integer watch;
 
     @Spec
@@ -38,31 +44,50 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ControlClient client = new ControlClient(config.orElse(parent.config).control(problem ->
                 err.println("rainbowd: warning: " + problem.getMessage() + " (the next deploy will fail with this)")));
-        boolean ansi = picocli.CommandLine.Help.Ansi.AUTO.enabled();
+        boolean ansi = Ansi.AUTO.enabled();
+        Instant unreachableSince = null;
         try {
             while (true) {
-                ControlClient.Reply reply = client.get("/status");
-                if (reply.status() != 200) {
-                    err.printf("rainbowd: status answered %d: %s%n", reply.status(), reply.body().strip());
-                    return ExitCodes.FAILED;
+                String screen;
+                try {
+                    ControlClient.Reply reply = client.get("/status");
+                    if (reply.status() != 200) {
+                        err.printf("rainbowd: status answered %d: %s%n", reply.status(), reply.body().strip());
+                        return ExitCodes.FAILED;
+                    }
+                    unreachableSince = null;
+                    screen = json ? reply.body() : table(reply.json(), Instant.now(), ansi);
+                } catch (ControlClient.Unreachable e) {
+                    if (watch == null) {
+                        err.println("rainbowd: " + e.getMessage());
+                        return ExitCodes.UNREACHABLE;
+                    }
+                    if (Thread.currentThread().isInterrupted()) return ExitCodes.OK;
+                    // A watch outlives the daemon's restarts: it says so, and shows the daemon again once it answers.
+                    if (unreachableSince == null) unreachableSince = Instant.now();
+                    screen = unreachable(e.getMessage(), unreachableSince, Instant.now());
                 }
                 if (watch != null && ansi) out.print("\033[H\033[2J"); // clear the screen between refreshes
-                out.print(json ? reply.body() : table(reply.json(), java.time.Instant.now(), ansi));
+                out.print(screen);
+                if (!screen.endsWith("\n")) out.println();
                 out.flush();
                 if (watch == null) return ExitCodes.OK;
                 Thread.sleep(Math.max(1, watch) * 1000L);
-                if (!ansi) out.println();
+                if (!ansi && !json) out.println();
             }
-        } catch (ControlClient.Unreachable e) {
-            err.println("rainbowd: " + e.getMessage());
-            return ExitCodes.UNREACHABLE;
         } catch (InterruptedException e) {
             return ExitCodes.OK;
         }
     }
 
+    /** What a watch shows while the daemon does not answer: a line, or with --json an object like the API's errors. */
+    private String unreachable(String why, Instant since, Instant now) {
+        if (json) return Json.write(Map.of("error", why, "unreachableSince", since.toString())) + "\n";
+        return "unreachable for " + age(since.toString(), now) + ": " + why + "\n";
+    }
+
     @SuppressWarnings("unchecked")
-    static String table(Map<String, Object> s, java.time.Instant now, boolean ansi) {
+    static String table(Map<String, Object> s, Instant now, boolean ansi) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"STATE", "GEN", "COLOR", "PORT", "PID", "IN-FLIGHT", "TUNNELS", "AGE", "CONFIG", "CONFIG-READ", "RELEASE"});
         if (s.get("live") instanceof Map<?, ?> live) rows.add(row("live", (Map<String, Object>) live, now));
@@ -121,19 +146,19 @@ final class StatusCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    private static String[] row(String state, Map<String, Object> g, java.time.Instant now) {
+    private static String[] row(String state, Map<String, Object> g, Instant now) {
         return new String[] {state, str(g.get("generation")), str(g.get("color")), str(g.get("port")),
                 str(g.get("pid")), str(g.get("inFlight")), str(g.get("tunnels")), age(g.get("since"), now), str(g.get("config")),
                 age(g.get("configRead"), now), str(g.get("release"))};
     }
 
     /** 5s, 3m12s, 2h05m, 3d04h: how long ago an ISO instant was. */
-    static String age(Object since, java.time.Instant now) {
+    static String age(Object since, Instant now) {
         if (since == null) return "";
         long s;
         try {
-            s = Math.max(0, java.time.Duration.between(java.time.Instant.parse(since.toString()), now).getSeconds());
-        } catch (java.time.format.DateTimeParseException e) {
+            s = Math.max(0, Duration.between(Instant.parse(since.toString()), now).getSeconds());
+        } catch (DateTimeParseException e) {
             return since.toString();
         }
         if (s < 60) return s + "s";

@@ -777,7 +777,7 @@ public final class ConfigLoader {
     }
 
     /** Edit distance where swapping two neighbours counts as one edit (optimal string alignment). */
-    static int distance(String a, String b) {
+    public static int distance(String a, String b) {
         int[][] d = new int[a.length() + 1][b.length() + 1];
         for (int i = 0; i <= a.length(); i++) {
             d[i][0] = i;

@@ -67,6 +67,8 @@ public final class Daemon implements AutoCloseable {
     private StateDir stateDir; // its lock is held for the daemon's life: one rainbowd per stateDir
     private final SystemdNotify systemd = SystemdNotify.fromEnvironment(System.getenv());
     private boolean closed;
+    /** Set once start() succeeded: a start that failed had no requests to finish and is not "stopping". */
+    private volatile boolean started;
 
     private Daemon(Config config, StateStore store, String daemonId, Optional<PassedSocket> passedSocket) {
         this.config = config;
@@ -144,11 +146,14 @@ public final class Daemon implements AutoCloseable {
         }
         Daemon d = new Daemon(config, store, dir.daemonId(), passed);
         d.stateDir = dir;
+        // Each listener bound on its own first, so that the error names the one that failed.
+        d.bind(d.proxyConnector, config.host(), config.port(), "the proxy", "host, port");
+        d.bind(d.controlConnector, config.controlHost(), config.controlPort(), "the control API", "controlHost, controlPort");
         try {
             d.server.start();
         } catch (Exception e) {
             d.close();
-            throw new StartupException("cannot listen on " + config.host() + ":" + config.port() + " and "
+            throw new StartupException("cannot start the listeners on " + config.host() + ":" + config.port() + " and "
                     + config.controlHost() + ":" + config.controlPort() + ": " + rootMessage(e));
         }
         if (passed.isEmpty()) {
@@ -176,7 +181,19 @@ public final class Daemon implements AutoCloseable {
             }
             d.watcher.start();
         }
+        d.started = true;
         return d;
+    }
+
+    /** Opens a listener's socket (the server's start then uses it), or fails the start naming it. */
+    private void bind(ServerConnector connector, String host, int port, String what, String keys) throws StartupException {
+        try {
+            connector.open();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw new StartupException("cannot listen on " + host + ":" + port + " for " + what + " (" + keys + " in "
+                    + config.file() + "): " + rootMessage(e));
+        }
     }
 
     /** For systemd: READY=1 once the first generation is live, and a STATUS= line after every change. */
@@ -209,7 +226,7 @@ public final class Daemon implements AutoCloseable {
         closed = true;
         // In-flight proxied requests get up to drainTimeout to finish: the one in force now.
         long drainTimeout = deployer.inForce().drainTimeout().toMillis();
-        log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)", drainTimeout);
+        if (started) log.info("rainbowd stopping: no new connections, finishing in-flight requests (up to {} ms)", drainTimeout);
         systemd.stopping();
         if (watcher != null) watcher.close();
         deployer.stopDeploying();
@@ -218,7 +235,8 @@ public final class Daemon implements AutoCloseable {
         // connected through this: the apps get their stop signal with them open and close them
         // themselves, with a close frame the clients understand, before the listeners go.
         // (Not Graceful.shutdown(server): a connector's waits for every connection, tunnels included.)
-        for (Connector c : server.getConnectors()) c.shutdown(); // stop accepting
+        // stop accepting; this also closes a socket bind() opened for a start that then failed
+        for (Connector c : server.getConnectors()) c.shutdown();
         try {
             requests.shutdown().get(drainTimeout, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -237,7 +255,7 @@ public final class Daemon implements AutoCloseable {
         probe.close();
         systemd.close();
         if (stateDir != null) stateDir.close();
-        log.info("rainbowd stopped");
+        if (started) log.info("rainbowd stopped");
     }
 
     /** Both listeners share one server and thread pool; the connector a request came in on picks its handler. */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -29,6 +30,7 @@ import java.util.Set;
  */
 final class StateDir implements AutoCloseable {
     private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
+    static final String PID_FILE = "rainbowd.pid";
 
     private final Path path;
     private final FileLock lock;
@@ -46,7 +48,9 @@ final class StateDir implements AutoCloseable {
         writeTest(dir);
         FileLock lock = lock(dir);
         try {
-            return new StateDir(dir, lock, daemonId(dir));
+            StateDir opened = new StateDir(dir, lock, daemonId(dir));
+            writePid(dir);
+            return opened;
         } catch (StartupException e) {
             release(lock);
             throw e;
@@ -170,6 +174,26 @@ final class StateDir implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code rainbowd.pid}: {@code kill -HUP $(cat STATEDIR/rainbowd.pid)} names this daemon alone, where
+     * {@code pidof rainbowd} names every one on the host. Written once the lock is ours (a second
+     * rainbowd, refused, leaves the first one's alone), renamed into place whole, removed at exit.
+     */
+    private static void writePid(Path dir) throws StartupException {
+        Path file = dir.resolve(PID_FILE);
+        try {
+            Path tmp = Files.createTempFile(dir, ".rainbowd.pid", ".tmp");
+            try {
+                Files.writeString(tmp, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException | SecurityException e) {
+            throw new StartupException("cannot write " + file + ": " + Daemon.rootMessage(e));
+        }
+    }
+
     private static byte[] readNoFollow(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             ByteBuffer b = ByteBuffer.allocate(256);
@@ -185,6 +209,11 @@ final class StateDir implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            Files.deleteIfExists(path.resolve(PID_FILE)); // before the lock goes: the next rainbowd writes its own
+        } catch (IOException e) {
+            // a stale pid file: the next start replaces it
+        }
         release(lock);
     }
 

@@ -324,11 +324,16 @@ public final class ProxyRouter extends Handler.Wrapper {
             super.failed(x);
         }
 
+        /**
+         * The size is the body's bytes as sent (nginx's $body_bytes_sent): a streamed or chunked
+         * response has no Content-Length to print. "-" if Jetty cannot say, as nginx and Apache
+         * write an unknown value.
+         */
         private void log(Backend b, String status) {
             long ms = (System.nanoTime() - request.getBeginNanoTime()) / 1_000_000;
+            long sent = Response.getContentBytesWritten(response);
             access.info("{} {} {} {} {}ms generation={} client={}", request.getMethod(), request.getHttpURI().getPathQuery(),
-                    status, response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH), ms,
-                    b == null ? "-" : b.generation(), Request.getRemoteAddr(request));
+                    status, sent < 0 ? "-" : sent, ms, b == null ? "-" : b.generation(), Request.getRemoteAddr(request));
         }
 
         /** Parked until a backend other than {@code refused} is live; exactly one of wake-up and timeout wins. */

@@ -290,6 +290,68 @@ class CliTest {
         }
     }
 
+    /** The help says "until interrupted": a daemon that stops (a restart) is shown as unreachable until it is back. */
+    @Test
+    void statusWatchKeepsWatchingWhileTheDaemonIsDown() throws Exception {
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("port", Integer.toString(dev.rainbowd.testing.Ports.freePair())); // the restarted daemon on the same ports
+        StringWriter out = new StringWriter();
+        int[] code = {-1};
+        Thread watcher;
+        try (TestDaemon first = TestDaemon.start(dir, s).awaitLive()) {
+            watcher = new Thread(() -> {
+                try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(new StringWriter(), true)) {
+                    code[0] = Main.execute(new String[] {"status", "--watch=1", "-c", file()}, o, e);
+                }
+            });
+            watcher.start();
+            TestDaemon.await("the first refresh", () -> out.toString().contains("STATE "), Duration.ofSeconds(10));
+        }
+        try {
+            int controlPort = dev.rainbowd.config.ConfigLoader.load(dir.resolve("rainbow.yaml")).controlPort();
+            TestDaemon.await("a refresh saying unreachable", () -> out.toString().contains("unreachable"), Duration.ofSeconds(15));
+            String down = out.toString().substring(out.toString().indexOf("unreachable"));
+            assertTrue(down.lines().findFirst().orElseThrow().contains("127.0.0.1:" + controlPort), down);
+            assertTrue(watcher.isAlive(), "status --watch exited with " + code[0] + " when the daemon stopped:\n" + out);
+            int seen = out.toString().length();
+            try (TestDaemon second = TestDaemon.start(dir, s).awaitLive()) {
+                TestDaemon.await("a refresh showing the restarted daemon's generation",
+                        () -> java.util.regex.Pattern.compile("(?m)^live\\s+1\\s").matcher(out.toString().substring(seen)).find(),
+                        Duration.ofSeconds(15));
+            }
+        } finally {
+            watcher.interrupt();
+            watcher.join(5_000);
+        }
+        assertFalse(watcher.isAlive());
+        assertEquals(0, code[0]);
+    }
+
+    @Test
+    void statusJsonWatchSaysUnreachableInJson() throws Exception {
+        Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults()); // no daemon
+        StringWriter out = new StringWriter();
+        int[] code = {-1};
+        Thread watcher = new Thread(() -> {
+            try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(new StringWriter(), true)) {
+                code[0] = Main.execute(new String[] {"status", "--json", "--watch=1", "-c", file.toString()}, o, e);
+            }
+        });
+        watcher.start();
+        try {
+            TestDaemon.await("two refreshes", () -> out.toString().lines().count() >= 2, Duration.ofSeconds(15));
+        } finally {
+            watcher.interrupt();
+            watcher.join(5_000);
+        }
+        assertEquals(0, code[0]);
+        for (String line : out.toString().lines().toList()) {
+            Map<String, Object> doc = JsonParse.object(line);
+            assertTrue(doc.get("error").toString().startsWith("cannot reach rainbowd at "), line);
+            assertTrue(doc.get("unreachableSince").toString().matches("\\d{4}-\\d\\d-\\d\\dT.*Z"), line);
+        }
+    }
+
     @Test
     void ageIsShortAndHuman() {
         java.time.Instant now = java.time.Instant.parse("2026-11-24T12:00:00Z");
@@ -398,13 +460,33 @@ class CliTest {
     // --- help, version, usage ---
 
     @Test
-    void versionPrintsNameAndVersion() {
+    void versionPrintsNameVersionAndTheCommitItWasBuiltFrom() throws Exception {
         Run r = cli("--version");
 
         assertEquals(0, r.code());
-        assertTrue(r.out().matches("rainbowd \\d+\\.\\d+\\.\\d+\\S*\\R"), r.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "rainbowd \\d+\\.\\d+\\.\\d+\\S* \\(commit ([0-9a-f]{12,40}(-dirty)?|unknown)\\)\\R").matcher(r.out());
+        assertTrue(m.matches(), r.out());
         assertFalse(r.out().contains("${"), "version was not filtered: " + r.out());
         assertEquals("", r.err());
+        // This checkout is a git work tree: the build named its HEAD (the test classes were built with it).
+        Process git;
+        try {
+            git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            return; // no git on this machine: nothing to compare with
+        }
+        String head = new String(git.getInputStream().readAllBytes()).strip();
+        if (git.waitFor() == 0) assertTrue(head.startsWith(m.group(1).replace("-dirty", "")), r.out() + " is not HEAD " + head);
+    }
+
+    @Test
+    void aBuildOutsideGitHasAnUnknownCommit() {
+        java.util.Properties unfiltered = new java.util.Properties();
+        unfiltered.setProperty("version", "0.1.0");
+        unfiltered.setProperty("commit", "${git.commit}");
+        assertEquals("rainbowd 0.1.0 (commit unknown)", Main.Version.describe(unfiltered));
+        assertEquals("rainbowd unknown (commit unknown)", Main.Version.describe(new java.util.Properties()));
     }
 
     @Test
@@ -416,6 +498,35 @@ class CliTest {
             assertTrue(r.out().contains(word), word + " missing from:\n" + r.out());
         }
         assertEquals("", r.err());
+    }
+
+    @Test
+    void helpIsACommandToo() {
+        Run r = cli("help");
+
+        assertEquals(0, r.code(), r.err());
+        for (String word : List.of("Usage: rainbowd", "run", "check", "redeploy", "rollback", "status")) {
+            assertTrue(r.out().contains(word), word + " missing from:\n" + r.out());
+        }
+        Run status = cli("help", "status");
+        assertEquals(0, status.code(), status.err());
+        assertTrue(status.out().contains("--watch"), status.out());
+    }
+
+    @Test
+    void anUnknownCommandNamesTheCommands() {
+        Run r = cli("bogus");
+
+        assertEquals(64, r.code());
+        assertOneErrorLine(r);
+        assertEquals("rainbowd: unknown command \"bogus\"; the commands are run, check, redeploy, rollback, status, help"
+                + " (see rainbowd --help)\n", r.err());
+
+        Run typo = cli("stauts", "-c", "x.yaml");
+        assertEquals(64, typo.code());
+        assertOneErrorLine(typo);
+        assertTrue(typo.err().startsWith("rainbowd: unknown command \"stauts\"; did you mean \"status\"? the commands are "),
+                typo.err());
     }
 
     @Test

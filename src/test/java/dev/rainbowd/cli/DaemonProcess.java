@@ -8,7 +8,9 @@ import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
 import dev.rainbowd.testing.TestDaemon;
+import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,6 +24,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * rainbowd as a real, separate JVM: {@code java -cp <test classpath> dev.rainbowd.cli.Main -c FILE},
@@ -76,6 +83,46 @@ final class DaemonProcess implements AutoCloseable {
     /** The same, with extra JVM options too (as in RAINBOWD_JAVA_OPTS). */
     static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, List<String> jvmOptions,
             String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classpath(), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        return start(cmd, config, logDir, env);
+    }
+
+    /**
+     * Starts {@code agent/rainbowd [args...] -c config}: the launcher as users run it, on a stand-in
+     * for the jar ({@link #pathingJar}), with its default JVM flags and no AppCDS archive.
+     */
+    static DaemonProcess launched(Path config, Path logDir, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(LauncherTest.launcher().toString()));
+        cmd.addAll(List.of(args));
+        return start(cmd, config, logDir, Map.of("RAINBOWD_JAR", pathingJar(logDir).toString(), "RAINBOWD_CDS_DIR", "none",
+                "JAVA", Demo.java().toString()));
+    }
+
+    /**
+     * target/rainbowd.jar does not exist while the tests run: a jar of only a manifest, whose
+     * Class-Path is the test classpath, stands in for it (made in {@code dir} once).
+     */
+    static Path pathingJar(Path dir) throws IOException {
+        Path jar = dir.resolve("pathing/rainbowd.jar");
+        if (Files.exists(jar)) return jar;
+        Files.createDirectories(jar.getParent());
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, Stream.of(classpath().split(File.pathSeparator))
+                .filter(e -> !e.isEmpty()).map(e -> Path.of(e).toAbsolutePath().toUri().toString()).collect(Collectors.joining(" ")));
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, manifest)) {
+            // the manifest is all
+        }
+        return jar;
+    }
+
+    private static DaemonProcess start(List<String> command, Path config, Path logDir, Map<String, String> env)
+            throws IOException {
         int proxyPort = 0;
         int controlPort = 0;
         try {
@@ -88,11 +135,7 @@ final class DaemonProcess implements AutoCloseable {
         Files.createDirectories(logDir);
         Path out = Files.createTempFile(logDir, "daemon-", ".out");
         Path err = Files.createTempFile(logDir, "daemon-", ".err");
-        List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", classpath(), Main.class.getName()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = new ArrayList<>(command);
         cmd.add("-c");
         cmd.add(config.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd)

@@ -387,9 +387,129 @@ class DaemonProcessTest {
             assertEquals(1, d.awaitExit(EXIT), "stdout:\n" + d.stdout());
             String err = d.stderr();
             assertOneLine(err);
-            assertTrue(err.contains(":" + port), err);
+            assertTrue(err.contains("127.0.0.1:" + port + " for the proxy") && err.contains(file.toString()), err);
+            assertFalse(err.contains(":" + (port + 1)), "names the control port, which was free: " + err);
+            assertNothingStoppedIn(d.stdout());
             assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
             d.assertBackendsGone();
+        }
+    }
+
+    @Test
+    void controlPortTakenExits1NamingThatPortAlone() throws Exception {
+        Path file = config(launchMarking());
+        int port = ConfigLoader.load(file).port();
+        int controlPort = ConfigLoader.load(file).controlPort();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), controlPort));
+            DaemonProcess d = start(file);
+
+            assertEquals(1, d.awaitExit(EXIT), "stdout:\n" + d.stdout());
+            String err = d.stderr();
+            assertOneLine(err);
+            assertTrue(err.contains("127.0.0.1:" + controlPort + " for the control API") && err.contains("controlPort"), err);
+            assertTrue(err.endsWith(": Address already in use\n"), err);
+            assertFalse(err.contains(":" + port + " "), "names the proxy port, which was free: " + err);
+            assertNothingStoppedIn(d.stdout());
+            assertFalse(Files.exists(dir.resolve(LAUNCHED)), "a backend was launched");
+            assertFalse(Files.exists(dir.resolve("state/rainbowd.pid")), "a failed start left its pid file");
+            d.assertBackendsGone();
+        }
+    }
+
+    /** A start that failed had nothing in flight: no "stopping: finishing in-flight requests". */
+    private static void assertNothingStoppedIn(String stdout) {
+        assertFalse(stdout.contains("stopping") || stdout.contains("in-flight"), stdout);
+    }
+
+    // --- finding the daemon's pid: kill -HUP $(pidof rainbowd), the pid file ---
+
+    @Test
+    void thePidFileInStateDirNamesTheDaemonWhileItRuns() throws Exception {
+        Path file = config(TestDaemon.defaults());
+        Path pidFile = dir.resolve("state/rainbowd.pid");
+        DaemonProcess d = start(file);
+        d.awaitLive(Duration.ofSeconds(30));
+        assertEquals(d.pid() + "\n", Files.readString(pidFile));
+
+        // A second rainbowd on the same stateDir is refused and leaves the first one's pid file alone.
+        DaemonProcess second = start(file);
+        assertEquals(1, second.awaitExit(EXIT), "stdout:\n" + second.stdout());
+        assertTrue(second.stderr().contains("another rainbowd is running"), second.stderr());
+        assertEquals(d.pid() + "\n", Files.readString(pidFile));
+
+        d.process().destroy();
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+        assertFalse(Files.exists(pidFile), "the pid file outlived the daemon");
+    }
+
+    /**
+     * README: {@code kill -HUP $(pidof rainbowd)}. Run through the launcher, the daemon is a
+     * process pidof finds by that name. Other rainbowds may run on this machine (other builds'
+     * tests): this test sends its signal to its own daemon only, among pidof's answers.
+     */
+    @Test
+    void theLaunchedDaemonIsFoundByPidofRainbowdAndItsSighupRedeploys() throws Exception {
+        Path file = config(TestDaemon.defaults());
+        DaemonProcess d = DaemonProcess.launched(file, dir.resolve("logs"), "run");
+        daemons.add(d);
+        d.awaitLive(Duration.ofSeconds(60));
+
+        List<Long> found = pidof("rainbowd");
+        assertTrue(found.contains(d.pid()), "pidof rainbowd: " + found + ", not the daemon's pid " + d.pid());
+        d.signal("HUP"); // kill -HUP, to the pid of ours among them
+        awaitSighupDeploy(d, 2);
+
+        // The pid file, as the README writes it: a command that names this daemon alone.
+        Process kill = new ProcessBuilder("bash", "-c", "kill -HUP $(cat " + dir.resolve("state/rainbowd.pid") + ")")
+                .redirectErrorStream(true).start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, kill.exitValue(), new String(kill.getInputStream().readAllBytes()));
+        awaitSighupDeploy(d, 3);
+
+        // A client command of the launcher is not a "rainbowd" to pidof: a SIGHUP would end it (the JVM's default).
+        ProcessBuilder client = new ProcessBuilder(LauncherTest.launcher().toString(), "status", "--watch=1", "-c", file.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("watch.out").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        client.environment().putAll(Map.of("RAINBOWD_JAR", DaemonProcess.pathingJar(dir.resolve("logs")).toString(),
+                "JAVA", Demo.java().toString()));
+        Process watch = client.start();
+        try {
+            TestDaemon.await("status --watch to print", () -> read(dir.resolve("watch.out")).contains("STATE"), Duration.ofSeconds(30));
+            List<Long> again = pidof("rainbowd");
+            assertTrue(again.contains(d.pid()), again.toString());
+            assertFalse(again.contains(watch.pid()), "the status client is named rainbowd too: " + again);
+        } finally {
+            watch.destroy();
+            watch.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        d.process().destroy();
+        assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
+        d.assertBackendsGone();
+    }
+
+    private static void awaitSighupDeploy(DaemonProcess d, int id) {
+        TestDaemon.await("deploy #" + id + " live after SIGHUP", () -> d.status()
+                .map(st -> st.get("lastDeploy") instanceof Map<?, ?> last && Integer.valueOf(id).equals(last.get("id"))
+                        && "sighup".equals(last.get("trigger")) && "live".equals(last.get("state")))
+                .orElse(false), Duration.ofSeconds(30));
+    }
+
+    /** Runs pidof(8) for real; the pids it printed (none when it found none). */
+    private static List<Long> pidof(String name) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("pidof", name).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        if (out.isEmpty()) return List.of();
+        return java.util.Arrays.stream(out.split("\\s+")).map(Long::parseLong).toList();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
         }
     }
 

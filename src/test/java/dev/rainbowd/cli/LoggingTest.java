@@ -30,6 +30,12 @@ class LoggingTest {
                     URI.create("http://127.0.0.1:" + d.proxyPort() + "/hello?x=1")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(404, r.statusCode());
             TestDaemon.await("the access line", () -> stdout(d).contains("hello?x=1 404"), Duration.ofSeconds(10));
+            // A chunked response has no Content-Length: the line counts the body's bytes as they were sent.
+            HttpResponse<String> streamed = TestDaemon.HTTP.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + d.proxyPort() + "/stream?chunks=3&ms=1")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, streamed.statusCode());
+            assertTrue(streamed.headers().firstValue("Content-Length").isEmpty(), streamed.headers().toString());
+            TestDaemon.await("the stream's access line", () -> stdout(d).contains("/stream?chunks=3&ms=1 200 "), Duration.ofSeconds(10));
             d.process().destroy();
             assertEquals(0, d.awaitExit(Duration.ofSeconds(30)));
 
@@ -38,6 +44,19 @@ class LoggingTest {
             assertTrue(events.stream().allMatch(e -> e.containsKey("level") && e.containsKey("formattedMessage")), lines.toString());
             assertTrue(events.stream().anyMatch(e -> "access".equals(e.get("loggerName"))
                     && e.get("formattedMessage").toString().contains("generation=1")), lines.toString());
+            String streamLine = events.stream().map(e -> e.get("formattedMessage").toString())
+                    .filter(m -> m.startsWith("GET /stream?chunks=3&ms=1 ")).findFirst().orElseThrow();
+            assertTrue(streamLine.startsWith("GET /stream?chunks=3&ms=1 200 "
+                    + streamed.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + " "), streamLine);
+            // ISO-8601 with the zone, as journald's and Loki's users read them; not epoch milliseconds
+            for (Map<String, Object> e : events) {
+                Object t = e.get("timestamp");
+                assertTrue(t instanceof String s && s.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)"),
+                        "timestamp " + t + " in " + e);
+                java.time.OffsetDateTime at = java.time.OffsetDateTime.parse((String) t);
+                assertTrue(Math.abs(Duration.between(at.toInstant(), java.time.Instant.now()).toMinutes()) < 10, "timestamp " + t);
+            }
+            assertTrue(lines.get(0).startsWith("{\"timestamp\":\""), "the time first: " + lines.get(0));
             assertTrue(events.stream().anyMatch(e -> e.get("formattedMessage").toString().startsWith("deploy #1: cutover to generation 1 red port")),
                     lines.toString());
             assertTrue(events.stream().anyMatch(e -> e.get("formattedMessage").toString().startsWith("[1 red] ")),

@@ -16,7 +16,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.net.ConnectException;
@@ -42,13 +41,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
 import java.util.function.Predicate;
-import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -409,23 +404,9 @@ class SocketActivationTest {
         return p.exitValue();
     }
 
-    /**
-     * target/rainbowd.jar does not exist while the tests run: a jar of only a manifest, whose
-     * Class-Path is the test classpath, stands in for it.
-     */
+    /** The stand-in for target/rainbowd.jar, which does not exist while the tests run. */
     private Path pathingJar() throws IOException {
-        Path jar = dir.resolve("pathing/rainbowd.jar");
-        if (Files.exists(jar)) return jar;
-        Files.createDirectories(jar.getParent());
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
-        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, Stream.of(DaemonProcess.classpath().split(File.pathSeparator))
-                .filter(e -> !e.isEmpty()).map(e -> Path.of(e).toAbsolutePath().toUri().toString()).collect(Collectors.joining(" ")));
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, manifest)) {
-            // the manifest is all
-        }
-        return jar;
+        return DaemonProcess.pathingJar(dir);
     }
 
     private static Path script() {
