@@ -698,11 +698,27 @@ public final class ConfigLoader {
     }
 
     /**
-     * SPEC: {@code /run/rainbow/<port>} if that base is a writable directory, else
-     * {@code $XDG_RUNTIME_DIR/rainbowd-<port>} when set (the user's own, 0700: nobody else can make
-     * the directory first), else {@code $TMPDIR/rainbowd-<port>} (checked at start: see StateDir).
+     * {@code $RUNTIME_DIRECTORY/<port>} under a systemd unit that has a RuntimeDirectory= (the
+     * service's own: /run/rainbow for rainbowd.service, /run/rainbow/shop for rainbowd@shop, whose
+     * parent /run/rainbow is root's); else SPEC's: {@code /run/rainbow/<port>} if that base is a
+     * writable directory, else {@code $XDG_RUNTIME_DIR/rainbowd-<port>} when set (the user's own,
+     * 0700: nobody else can make the directory first), else {@code $TMPDIR/rainbowd-<port>} (checked
+     * at start: see StateDir). Without the first, an instance of the template unit would fall
+     * through to its PrivateTmp= /tmp, which a restart empties.
      */
     static Path defaultStateDir(int port, Map<String, String> environment, Path runBase) {
+        String unitRuntime = environment.get("RUNTIME_DIRECTORY");
+        if (unitRuntime != null && !unitRuntime.isBlank()) {
+            try {
+                // several RuntimeDirectory= entries arrive joined by ':'; the first is the unit's main one
+                Path dir = Path.of(unitRuntime.split(":", 2)[0]);
+                if (dir.isAbsolute() && Files.isDirectory(dir) && Files.isWritable(dir)) {
+                    return dir.normalize().resolve(Integer.toString(port));
+                }
+            } catch (InvalidPathException e) {
+                // fall back to the others
+            }
+        }
         if (Files.isDirectory(runBase) && Files.isWritable(runBase)) {
             return runBase.resolve(Integer.toString(port)).toAbsolutePath().normalize();
         }

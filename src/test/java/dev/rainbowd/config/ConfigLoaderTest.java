@@ -275,6 +275,26 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void stateDirIsInTheUnitsRuntimeDirectoryUnderSystemd() throws Exception {
+        // rainbowd@shop: RuntimeDirectory=rainbow/shop, while /run/rainbow is root's (or another unit's)
+        Path instance = Files.createDirectories(dir.resolve("run-rainbow/shop"));
+        Path runBase = dir.resolve("run-rainbow");
+        assertEquals(instance.resolve("7000"), ConfigLoader.defaultStateDir(7000,
+                Map.of("RUNTIME_DIRECTORY", instance.toString(), "TMPDIR", "/scratch"), runBase));
+        // several RuntimeDirectory= entries: the first
+        assertEquals(instance.resolve("7000"), ConfigLoader.defaultStateDir(7000,
+                Map.of("RUNTIME_DIRECTORY", instance + ":" + dir.resolve("other")), runBase));
+        // set but gone, or not absolute: the usual default
+        assertEquals(runBase.resolve("7000"), ConfigLoader.defaultStateDir(7000,
+                Map.of("RUNTIME_DIRECTORY", dir.resolve("gone").toString()), runBase));
+        assertEquals(runBase.resolve("7000"), ConfigLoader.defaultStateDir(7000, Map.of("RUNTIME_DIRECTORY", "rel"), runBase));
+        // and through the loader
+        Path file = write("shop.yaml", "run: x\nhealthCheckPath: /\nport: 7200\n");
+        assertEquals(instance.resolve("7200"),
+                ConfigLoader.load(file, Map.of("RUNTIME_DIRECTORY", instance.toString()), runBase).stateDir());
+    }
+
+    @Test
     void stateDirPrefersTheUsersRuntimeDirToTmp() throws Exception {
         Path runtime = Files.createDirectories(dir.resolve("run-user-1000"));
         assertEquals(runtime.resolve("rainbowd-7000"), ConfigLoader.defaultStateDir(7000,
