@@ -519,7 +519,7 @@ class CliTest {
 
         assertEquals(64, r.code());
         assertOneErrorLine(r);
-        assertEquals("rainbowd: unknown command \"bogus\"; the commands are run, check, redeploy, rollback, status, help"
+        assertEquals("rainbowd: unknown command \"bogus\"; the commands are run, check, redeploy, rollback, status, logs, help"
                 + " (see rainbowd --help)\n", r.err());
 
         Run typo = cli("stauts", "-c", "x.yaml");
