@@ -13,6 +13,7 @@ import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
+import dev.rainbowd.proxy.GuardedHttpConnectionFactory;
 import dev.rainbowd.proxy.HeadDeadline;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.ProxyThreadPool;
@@ -28,7 +29,6 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -120,8 +120,8 @@ public final class Daemon implements AutoCloseable {
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
         ServerConnector c = name.equals("proxy") && passedSocket.isPresent()
-                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new HttpConnectionFactory(http))
-                : new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
+                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new GuardedHttpConnectionFactory(http))
+                : new ServerConnector(server, -1, selectors, new GuardedHttpConnectionFactory(http));
         c.setName(name);
         c.setHost(host);
         c.setPort(port);

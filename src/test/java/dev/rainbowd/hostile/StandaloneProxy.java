@@ -1,11 +1,11 @@
 package dev.rainbowd.hostile;
 
 import dev.rainbowd.proxy.Backend;
+import dev.rainbowd.proxy.GuardedHttpConnectionFactory;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.time.Duration;
 import java.util.function.Consumer;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -25,7 +25,7 @@ final class StandaloneProxy implements AutoCloseable {
 
     /** {@code customize} sees the connector before the server starts. */
     StandaloneProxy(int appPort, Consumer<ServerConnector> customize) throws Exception {
-        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
+        connector = new ServerConnector(server, new GuardedHttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
         connector.setHost("127.0.0.1");
         connector.setIdleTimeout(60_000);
         customize.accept(connector);

@@ -1,0 +1,25 @@
+package dev.rainbowd.proxy;
+
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+
+/**
+ * HTTP/1.1 for both of rainbowd's ports: Jetty's, with every request head checked as nginx checks
+ * it (see {@link GuardedHttpConnection}).
+ */
+public final class GuardedHttpConnectionFactory extends HttpConnectionFactory {
+    public GuardedHttpConnectionFactory(HttpConfiguration config) {
+        super(config);
+    }
+
+    @Override
+    public Connection newConnection(Connector connector, EndPoint endPoint) {
+        GuardedHttpConnection connection = new GuardedHttpConnection(getHttpConfiguration(), connector, endPoint);
+        connection.setUseInputDirectByteBuffers(isUseInputDirectByteBuffers());
+        connection.setUseOutputDirectByteBuffers(isUseOutputDirectByteBuffers());
+        return configure(connection, connector, endPoint);
+    }
+}
