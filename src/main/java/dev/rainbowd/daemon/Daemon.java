@@ -14,7 +14,6 @@ import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
 import dev.rainbowd.proxy.GuardedHttpConnectionFactory;
-import dev.rainbowd.proxy.HeadDeadline;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.ProxyThreadPool;
 import dev.rainbowd.proxy.TrafficSwitch;
@@ -48,7 +47,10 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** Client and upstream connections idle this long are closed (nginx: keepalive_timeout 75s). */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
-    /** A connection's first request head must be complete by then (nginx: client_header_timeout 60s). */
+    /**
+     * A connection's first request head must be complete this long after it opened, a later one
+     * this long after its first byte (nginx: client_header_timeout 60s).
+     */
     private static final Duration HEAD_DEADLINE = Duration.ofSeconds(60);
     /** What the server's own stop waits for, after close() waited for the requests. */
     private static final Duration LEFTOVERS = Duration.ofSeconds(1);
@@ -120,14 +122,14 @@ public final class Daemon implements AutoCloseable {
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
         ServerConnector c = name.equals("proxy") && passedSocket.isPresent()
-                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new GuardedHttpConnectionFactory(http))
-                : new ServerConnector(server, -1, selectors, new GuardedHttpConnectionFactory(http));
+                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors,
+                        new GuardedHttpConnectionFactory(http, HEAD_DEADLINE))
+                : new ServerConnector(server, -1, selectors, new GuardedHttpConnectionFactory(http, HEAD_DEADLINE));
         c.setName(name);
         c.setHost(host);
         c.setPort(port);
         c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
         c.setAcceptQueueSize(1024);
-        c.addEventListener(new HeadDeadline(server.getScheduler(), HEAD_DEADLINE));
         return c;
     }
 
