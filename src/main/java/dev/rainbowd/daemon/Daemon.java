@@ -62,6 +62,7 @@ public final class Daemon implements AutoCloseable {
     /** Counts the proxied requests in flight, for shutdown to wait on. */
     private final GracefulHandler requests;
     private final Optional<PassedSocket> passedSocket;
+    private final DescriptorBudget descriptors;
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
@@ -88,6 +89,7 @@ public final class Daemon implements AutoCloseable {
         controlConnector = connector("control", config.controlHost(), config.controlPort(), controlHttp, 1);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
+        descriptors = new DescriptorBudget(server, proxyConnector, controlConnector);
 
         ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT);
         Metrics metrics = new Metrics(deployer, router);
@@ -148,6 +150,7 @@ public final class Daemon implements AutoCloseable {
         d.stateDir = dir;
         try {
             d.server.start();
+            d.descriptors.apply();
         } catch (Exception e) {
             d.close();
             throw new StartupException("cannot listen on " + config.host() + ":" + config.port() + " and "

@@ -76,6 +76,19 @@ final class DaemonProcess implements AutoCloseable {
     /** The same, with extra JVM options too (as in RAINBOWD_JAVA_OPTS). */
     static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, List<String> jvmOptions,
             String... args) throws IOException {
+        return start(List.of(), config, logDir, env, jvmOptions, args);
+    }
+
+    /**
+     * Started through {@code launcher}, a command that execs the rest (e.g. {@code prlimit
+     * --nofile=256:256 --}): the daemon is still the process started.
+     */
+    static DaemonProcess startThrough(List<String> launcher, Path config, Path logDir) throws IOException {
+        return start(launcher, config, logDir, java.util.Map.of(), List.of());
+    }
+
+    private static DaemonProcess start(List<String> launcher, Path config, Path logDir, java.util.Map<String, String> env,
+            List<String> jvmOptions, String... args) throws IOException {
         int proxyPort = 0;
         int controlPort = 0;
         try {
@@ -88,8 +101,8 @@ final class DaemonProcess implements AutoCloseable {
         Files.createDirectories(logDir);
         Path out = Files.createTempFile(logDir, "daemon-", ".out");
         Path err = Files.createTempFile(logDir, "daemon-", ".err");
-        List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(Demo.java().toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", classpath(), Main.class.getName()));
         cmd.addAll(List.of(args));
