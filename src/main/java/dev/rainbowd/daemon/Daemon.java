@@ -13,7 +13,7 @@ import dev.rainbowd.health.HealthProbe;
 import dev.rainbowd.metrics.Metrics;
 import dev.rainbowd.process.Launcher;
 import dev.rainbowd.process.StateStore;
-import dev.rainbowd.proxy.HeadDeadline;
+import dev.rainbowd.proxy.GuardedHttpConnectionFactory;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.ProxyThreadPool;
 import dev.rainbowd.proxy.TrafficSwitch;
@@ -28,7 +28,6 @@ import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -48,7 +47,10 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     /** Client and upstream connections idle this long are closed (nginx: keepalive_timeout 75s). */
     private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
-    /** A connection's first request head must be complete by then (nginx: client_header_timeout 60s). */
+    /**
+     * A connection's first request head must be complete this long after it opened, a later one
+     * this long after its first byte (nginx: client_header_timeout 60s).
+     */
     private static final Duration HEAD_DEADLINE = Duration.ofSeconds(60);
     /** What the server's own stop waits for, after close() waited for the requests. */
     private static final Duration LEFTOVERS = Duration.ofSeconds(1);
@@ -60,6 +62,7 @@ public final class Daemon implements AutoCloseable {
     /** Counts the proxied requests in flight, for shutdown to wait on. */
     private final GracefulHandler requests;
     private final Optional<PassedSocket> passedSocket;
+    private final DescriptorBudget descriptors;
     private final TrafficSwitch traffic = new TrafficSwitch();
     private final HealthProbe probe;
     private final Deployer deployer;
@@ -88,6 +91,7 @@ public final class Daemon implements AutoCloseable {
         controlConnector = connector("control", config.controlHost(), config.controlPort(), controlHttp, 1);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
+        descriptors = new DescriptorBudget(server, proxyConnector, controlConnector);
 
         ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT, config.stateDir());
         Metrics metrics = new Metrics(deployer, router);
@@ -122,14 +126,14 @@ public final class Daemon implements AutoCloseable {
 
     private ServerConnector connector(String name, String host, int port, HttpConfiguration http, int selectors) {
         ServerConnector c = name.equals("proxy") && passedSocket.isPresent()
-                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors, new HttpConnectionFactory(http))
-                : new ServerConnector(server, -1, selectors, new HttpConnectionFactory(http));
+                ? new PassedSocketConnector(server, passedSocket.get().channel(), selectors,
+                        new GuardedHttpConnectionFactory(http, HEAD_DEADLINE))
+                : new ServerConnector(server, -1, selectors, new GuardedHttpConnectionFactory(http, HEAD_DEADLINE));
         c.setName(name);
         c.setHost(host);
         c.setPort(port);
         c.setIdleTimeout(IDLE_TIMEOUT.toMillis());
         c.setAcceptQueueSize(1024);
-        c.addEventListener(new HeadDeadline(server.getScheduler(), HEAD_DEADLINE));
         return c;
     }
 
@@ -151,6 +155,7 @@ public final class Daemon implements AutoCloseable {
         d.bind(d.controlConnector, config.controlHost(), config.controlPort(), "the control API", "controlHost, controlPort");
         try {
             d.server.start();
+            d.descriptors.apply();
         } catch (Exception e) {
             d.close();
             throw new StartupException("cannot start the listeners on " + config.host() + ":" + config.port() + " and "

@@ -92,6 +92,17 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /**
+     * Started through {@code launcher}, a command that execs the rest (e.g. {@code prlimit
+     * --nofile=256:256 --}): the daemon is still the process started.
+     */
+    static DaemonProcess startThrough(List<String> launcher, Path config, Path logDir) throws IOException {
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(Demo.java().toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m",
+                "-cp", classpath(), Main.class.getName()));
+        return start(cmd, config, logDir, Map.of());
+    }
+
+    /**
      * Starts {@code agent/rainbowd [args...] -c config}: the launcher as users run it, on a stand-in
      * for the jar ({@link #pathingJar}), with its default JVM flags and no AppCDS archive.
      */

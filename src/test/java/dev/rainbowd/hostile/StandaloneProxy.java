@@ -1,14 +1,13 @@
 package dev.rainbowd.hostile;
 
 import dev.rainbowd.proxy.Backend;
+import dev.rainbowd.proxy.GuardedHttpConnectionFactory;
 import dev.rainbowd.proxy.ProxyRouter;
 import dev.rainbowd.proxy.ProxySettings;
 import dev.rainbowd.proxy.TrafficSwitch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.function.Consumer;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -25,15 +24,15 @@ final class StandaloneProxy implements AutoCloseable {
     final Path spool = Files.createTempDirectory("rainbowd-spool");
 
     StandaloneProxy(int appPort) throws Exception {
-        this(appPort, c -> {});
+        this(appPort, Duration.ofSeconds(60)); // the daemon's head deadline
     }
 
-    /** {@code customize} sees the connector before the server starts. */
-    StandaloneProxy(int appPort, Consumer<ServerConnector> customize) throws Exception {
-        connector = new ServerConnector(server, new HttpConnectionFactory(ProxyRouter.httpConfiguration())); // as Daemon's
+    /** With {@code headDeadline} for every request head instead. */
+    StandaloneProxy(int appPort, Duration headDeadline) throws Exception {
+        // as Daemon's
+        connector = new ServerConnector(server, new GuardedHttpConnectionFactory(ProxyRouter.httpConfiguration(), headDeadline));
         connector.setHost("127.0.0.1");
         connector.setIdleTimeout(60_000);
-        customize.accept(connector);
         server.addConnector(connector);
         traffic.settings(ProxySettings.DEFAULT.withQueueTimeout(Duration.ofSeconds(2)));
         server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30), spool));
