@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -37,8 +38,12 @@ class SpoolLeakTest {
     @Test
     void aClientThatLeavesMidDownloadLeavesNoSpoolOpen() throws Exception {
         try (OneResponse app = new OneResponse(false); StandaloneProxy proxy = new StandaloneProxy(app.port())) {
-            Socket client = Raw.connect(proxy.port(), 30_000);
+            // A small receive buffer set before the connection is made (after, the window may grow to
+            // megabytes, and the kernel's buffers could hold the whole response: nothing to spool).
+            Socket client = new Socket();
             client.setReceiveBufferSize(4096);
+            client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()));
+            client.setSoTimeout(30_000);
             Raw.write(client, Raw.ascii("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
             InputStream in = client.getInputStream();
             assertTrue(in.read(new byte[100]) > 0);
