@@ -82,12 +82,8 @@ final class Spool implements Closeable {
             return c;
         }
         if (fileRead == fileWrite) return null;
-        ByteBuffer b = ByteBuffer.allocate((int) Math.min(READ, fileWrite - fileRead));
-        while (b.hasRemaining()) {
-            int r = file.read(b, fileRead + b.position());
-            if (r < 0) throw new IOException("spool file shorter than written");
-        }
-        fileRead += b.flip().remaining();
+        ByteBuffer b = readFile(fileRead);
+        fileRead += b.remaining();
         size -= b.remaining();
         if (fileRead == fileWrite) {
             // Drained: the next bytes may go to memory again, and the file starts over.
@@ -118,6 +114,15 @@ final class Spool implements Closeable {
         }
     }
 
+    /** Up to {@link #READ} bytes of the file from {@code from}, in a buffer of their own. */
+    private ByteBuffer readFile(long from) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) Math.min(READ, fileWrite - from));
+        while (b.hasRemaining()) {
+            if (file.read(b, from + b.position()) < 0) throw new IOException("spool file shorter than written");
+        }
+        return b.flip();
+    }
+
     private static FileChannel open(Path dir) throws IOException {
         Path p = Files.createTempFile(dir, "spool-", "", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
@@ -141,12 +146,8 @@ final class Spool implements Closeable {
         ByteBuffer read() throws IOException {
             if (next < held.size()) return held.get(next++).slice();
             if (filePos == fileWrite) return null;
-            ByteBuffer b = ByteBuffer.allocate((int) Math.min(READ, fileWrite - filePos));
-            while (b.hasRemaining()) {
-                int r = file.read(b, filePos + b.position());
-                if (r < 0) throw new IOException("spool file shorter than written");
-            }
-            filePos += b.flip().remaining();
+            ByteBuffer b = readFile(filePos);
+            filePos += b.remaining();
             return b;
         }
     }
