@@ -3,6 +3,7 @@ package dev.rainbowd.cli;
 import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.config.ControlAddress;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -48,7 +49,7 @@ abstract class DeployCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException {
-        PrintWriter out = quiet ? new PrintWriter(java.io.Writer.nullWriter()) : spec.commandLine().getOut();
+        PrintWriter out = quiet ? new PrintWriter(Writer.nullWriter()) : spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ControlAddress control;
         try {

@@ -2,6 +2,7 @@ package dev.rainbowd.process;
 
 import dev.rainbowd.config.AppConfig;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -83,7 +84,7 @@ public final class Launcher {
         ProcessBuilder pb = new ProcessBuilder(command(app.run(), port, pidfile))
                 .directory(release.toFile())
                 .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> environment = pb.environment();
         // systemd's messages are rainbowd's: an app that notifies (gunicorn does) would tell systemd
         // READY before it is healthy, or STOPPING for us. Socket activation is not passed on either.
