@@ -82,6 +82,17 @@ public final class TestDaemon implements AutoCloseable {
         return "'" + v.replace("'", "''") + "'";
     }
 
+    /**
+     * Rewrites this daemon's config with {@code settings} and its own port: the next deploy reads
+     * it. A test of what happens at a short deadline sets it here, once generation 1 is live, so
+     * the start it does not test is not held to it.
+     */
+    public void reconfigure(Map<String, String> settings) throws IOException {
+        Map<String, String> s = new LinkedHashMap<>(settings);
+        s.put("port", Integer.toString(daemon.config().port()));
+        writeConfig(dir, s);
+    }
+
     public Daemon daemon() { return daemon; }
     public Path dir() { return dir; }
     public Status status() { return daemon.deployer().status(); }
