@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.Procs;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
@@ -221,7 +222,7 @@ class DaemonProcessTest {
             queued.getOutputStream().write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             queued.getOutputStream().flush();
-            d.await("the proxy to read the request", () -> readByServer(queued), Duration.ofSeconds(5));
+            d.await("the proxy to read the request", () -> Loopback.readByPeer(queued), Duration.ofSeconds(5));
 
             d.process().destroy();
 
@@ -231,34 +232,6 @@ class DaemonProcessTest {
         }
         assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
         d.assertBackendsGone();
-    }
-
-    /**
-     * True once everything written on {@code client} has been read by the server's process: both
-     * ends' queues are empty in /proc/net/tcp or tcp6 (Linux; Java sockets are usually IPv6 ones
-     * with IPv4-mapped loopback addresses). Matched by port: both are ours on 127.0.0.1.
-     */
-    private static boolean readByServer(Socket client) {
-        String clientPort = String.format(":%04X", client.getLocalPort());
-        String serverPort = String.format(":%04X", client.getPort());
-        boolean sent = false;
-        boolean read = false;
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(Path.of(table));
-            } catch (IOException e) {
-                continue;
-            }
-            for (String line : lines) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length < 5 || !f[3].equals("01") || !f[1].contains("0100007F:")) continue; // ESTABLISHED, 127.0.0.1
-                String[] queues = f[4].split(":");
-                if (f[1].endsWith(clientPort) && f[2].endsWith(serverPort)) sent = Long.parseLong(queues[0], 16) == 0;
-                if (f[1].endsWith(serverPort) && f[2].endsWith(clientPort)) read = Long.parseLong(queues[1], 16) == 0;
-            }
-        }
-        return sent && read;
     }
 
     @Test
