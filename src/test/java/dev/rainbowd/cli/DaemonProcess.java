@@ -186,7 +186,7 @@ final class DaemonProcess implements AutoCloseable {
     Optional<Map<String, Object>> status() {
         try {
             HttpResponse<String> r = TestDaemon.HTTP.send(
-                    HttpRequest.newBuilder(control("/status")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpRequest.newBuilder(control("/status")).timeout(Slack.of(Duration.ofSeconds(5))).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) return Optional.empty();
             Map<String, Object> s = JsonParse.object(r.body());
