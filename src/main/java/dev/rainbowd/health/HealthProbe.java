@@ -32,6 +32,10 @@ public final class HealthProbe implements AutoCloseable {
         public boolean answered() {
             return detail.startsWith(ANSWER);
         }
+
+        boolean timedOut() {
+            return detail.startsWith(TIMED_OUT);
+        }
     }
 
     /**
@@ -52,6 +56,7 @@ public final class HealthProbe implements AutoCloseable {
     }
 
     private static final String ANSWER = "HTTP ";
+    private static final String TIMED_OUT = "timed out after ";
 
     private static final Duration BACKOFF_INITIAL = Duration.ofMillis(20);
     private static final Duration BACKOFF_MAX = Duration.ofSeconds(1);
@@ -121,7 +126,9 @@ public final class HealthProbe implements AutoCloseable {
             if (call != null) call.cancel();
         });
         int attempts = 0;
-        ProbeResult last = null;
+        ProbeResult last = null; // what the reason reports
+        int lastAttempt = 0;
+        ProbeResult cut = null; // the final probe, when the deadline cut it short and it timed out
         boolean answered = false;
         while (true) {
             if (abort.isDone()) return failed(start, attempts, "aborted after " + probes(attempts), false);
@@ -131,17 +138,29 @@ public final class HealthProbe implements AutoCloseable {
             if (remaining <= 0 || (last != null && remaining < MIN_PROBE.toNanos())) {
                 return failed(start, attempts, "not healthy after " + human(deadline) + ": "
                         + (last == null ? "no probe was sent" : "GET " + url(port, path) + hostNamed(host) + ": "
-                                + last.detail() + " (last of " + probes(attempts) + ")")
+                                + last.detail() + (cut == null ? " (last of " + probes(attempts) + ")"
+                                        : " (probe " + lastAttempt + " of " + attempts + "; probe " + attempts
+                                                + ", cut short by the deadline, " + cut.detail() + ")"))
                         + hostHint(last, port, host), !answered && !abort.isDone());
             }
             attempts++;
             onAttempt.sending(attempts);
             // Shorten the last probe so the deadline is kept.
             Duration timeout = Duration.ofNanos(Math.min(probeTimeout.toNanos(), remaining));
-            last = probe(port, path, host, timeout, inFlight);
-            answered |= last.answered();
-            onAttempt.ended(attempts, last);
-            if (last.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null, false);
+            ProbeResult result = probe(port, path, host, timeout, inFlight);
+            answered |= result.answered();
+            onAttempt.ended(attempts, result);
+            if (result.healthy()) return new Outcome(true, attempts, Duration.ofNanos(System.nanoTime() - start), null, false);
+            // A probe given less than healthTimeout, because that was all the deadline left, that
+            // timed out tells only that time ran out (a busy machine can miss a few ms): the
+            // reason keeps the answer before it, an app's 400 and its Host hint included.
+            if (last != null && timeout.compareTo(probeTimeout) < 0 && result.timedOut()) {
+                cut = result;
+            } else {
+                last = result;
+                lastAttempt = attempts;
+                cut = null;
+            }
             long delay = backoff.next().toNanos();
             // Most apps get ready within seconds of launch: probing often then is what puts a ready
             // app live within tens of ms (a probe of a local port costs microseconds). Later, a slow
@@ -193,7 +212,7 @@ public final class HealthProbe implements AutoCloseable {
             return message.contains("refused") || String.valueOf(e.getCause()).contains("refused")
                     ? "connection refused" : "connect failed: " + message;
         }
-        if (e instanceof SocketTimeoutException || message.equals("timeout")) return "timed out after " + human(timeout);
+        if (e instanceof SocketTimeoutException || message.equals("timeout")) return TIMED_OUT + human(timeout);
         if (call.isCanceled()) return "canceled";
         if (e instanceof InterruptedIOException && message.equals("interrupted")) {
             Thread.currentThread().interrupt(); // Okio consumed the flag to throw

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -163,19 +164,31 @@ class CliTest {
     @Test
     void redeployShowsTheDrainOfTheOldGeneration() throws Exception {
         try (TestDaemon d = start()) {
-            java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
-                    java.net.http.HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            // In flight on generation 1 until the command has shown it draining there (a 1.5 s
+            // sleep was over before a busy machine's redeploy cut over).
+            Path release = dir.resolve("release-the-request");
+            CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                    HttpRequest.newBuilder(d.proxy("/slow?until=" + release)).build(), HttpResponse.BodyHandlers.ofString());
             TestDaemon.await("in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
 
-            Run r = cli("redeploy", "--wait-drain", "-c", file());
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CompletableFuture<Integer> redeploy = CompletableFuture.supplyAsync(() -> {
+                try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
+                    return Main.execute(new String[] {"redeploy", "--wait-drain", "-c", file()}, o, e);
+                }
+            });
+            TestDaemon.await("the command to show generation 1 draining",
+                    () -> out.toString().contains("generation 1 draining: 1 request(s) in flight"), Duration.ofSeconds(20));
+            Files.createFile(release);
+            Run r = new Run(redeploy.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS), out.toString(), err.toString());
 
             assertEquals(0, r.code(), r.err());
             List<String> lines = r.out().lines().toList();
             int draining = lines.indexOf("generation 1 draining: 1 request(s) in flight");
             int stopped = lines.indexOf("generation 1 stopped");
             assertTrue(draining >= 0 && stopped > draining, r.out());
-            assertEquals(200, slow.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            assertEquals(200, slow.get(Slack.of(Duration.ofSeconds(10)).toSeconds(), TimeUnit.SECONDS).statusCode());
         }
     }
 

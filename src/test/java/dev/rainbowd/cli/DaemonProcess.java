@@ -7,6 +7,7 @@ import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.File;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -183,7 +186,7 @@ final class DaemonProcess implements AutoCloseable {
     Optional<Map<String, Object>> status() {
         try {
             HttpResponse<String> r = TestDaemon.HTTP.send(
-                    HttpRequest.newBuilder(control("/status")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpRequest.newBuilder(control("/status")).timeout(Slack.of(Duration.ofSeconds(5))).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) return Optional.empty();
             Map<String, Object> s = JsonParse.object(r.body());
@@ -201,7 +204,7 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Waits until status shows a live generation; returns that status. Fails at once if the daemon exits. */
     Map<String, Object> awaitLive(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 fail("rainbowd exited with " + process.exitValue() + " before a generation was live; stderr:\n"
@@ -214,8 +217,41 @@ final class DaemonProcess implements AutoCloseable {
             }
             sleep(50);
         }
-        fail("timed out waiting for a live generation; stdout:\n" + stdout() + "\nstderr:\n" + stderr());
+        fail("timed out waiting for a live generation after " + Slack.describe(timeout) + "; stdout:\n" + stdout()
+                + "\nstderr:\n" + stderr());
         return null;
+    }
+
+    /**
+     * {@link TestDaemon#await}, failing with the daemon's own account of what it did (its log)
+     * instead of a bare "timed out", and at once if it exits meanwhile.
+     */
+    void await(String what, BooleanSupplier condition, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (!process.isAlive()) {
+                fail("rainbowd exited with " + process.exitValue() + " while waiting for " + what + "; stdout:\n" + stdout()
+                        + "\nstderr:\n" + stderr());
+            }
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for " + what + " after " + Slack.describe(timeout) + "; status: "
+                        + status().map(Object::toString).orElse("(no answer)") + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
+            }
+            sleep(10);
+        }
+    }
+
+    /** GET through the proxy; a timeout fails with the daemon's log. */
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        Duration timeout = Slack.of(Duration.ofSeconds(30));
+        try {
+            return TestDaemon.HTTP.send(HttpRequest.newBuilder(proxy(path)).timeout(timeout).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (HttpTimeoutException e) {
+            fail("GET " + path + " got no answer within " + timeout.toSeconds() + " s; status: "
+                    + status().map(Object::toString).orElse("(no answer)") + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
+            return null;
+        }
     }
 
     /** Remembers every process below the daemon (the backends and whatever they started). */
@@ -242,19 +278,19 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    /** Waits for the daemon to exit and returns its exit code; fails (and kills it) after {@code timeout}. */
+    /** Waits for the daemon to exit and returns its exit code; fails (and kills it) after {@code timeout}, with {@link Slack}. */
     int awaitExit(Duration timeout) throws InterruptedException, IOException {
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (!process.waitFor(Slack.of(timeout).toMillis(), TimeUnit.MILLISECONDS)) {
             String out = stdout();
             process.destroyForcibly();
-            fail("rainbowd did not exit within " + timeout + "; stdout:\n" + out);
+            fail("rainbowd did not exit within " + Slack.describe(timeout) + "; stdout:\n" + out);
         }
         return process.exitValue();
     }
 
     /** Every backend seen is gone (a short grace only for the kernel to finish reaping). */
     void assertBackendsGone() throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(2)).toNanos();
         List<ProcessHandle> alive;
         while (!(alive = backends.values().stream().filter(ProcessHandle::isAlive).toList()).isEmpty()
                 && System.nanoTime() < deadline) {

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.Procs;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -68,8 +70,7 @@ class DaemonProcessTest {
     }
 
     private static HttpResponse<String> get(DaemonProcess d, String path) throws IOException, InterruptedException {
-        return TestDaemon.HTTP.send(HttpRequest.newBuilder(d.proxy(path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return d.get(path);
     }
 
     /** Starts the daemon, checks it serves, and returns it with its live backend remembered. */
@@ -113,7 +114,7 @@ class DaemonProcessTest {
         d.signal("HUP");
 
         // lastDeploy, not live: the cutover comes a moment before the deploy's result is recorded.
-        TestDaemon.await("deploy #2 done after SIGHUP", () -> d.status()
+        d.await("deploy #2 done after SIGHUP", () -> d.status()
                 .map(st -> st.get("lastDeploy") instanceof Map<?, ?> last && Integer.valueOf(2).equals(last.get("id")))
                 .orElse(false), Duration.ofSeconds(30));
         Map<String, Object> status = d.status().orElseThrow();
@@ -150,7 +151,7 @@ class DaemonProcessTest {
         HttpResponse<String> queued = TestDaemon.HTTP.send(HttpRequest.newBuilder(d.control("/redeploy"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(202, queued.statusCode(), queued.body());
-        TestDaemon.await("generation 2 to be launched", () -> {
+        d.await("generation 2 to be launched", () -> {
             d.rememberTree();
             return d.backends().size() >= 2;
         }, Duration.ofSeconds(10));
@@ -163,18 +164,23 @@ class DaemonProcessTest {
 
     @Test
     void sigtermLetsTheInFlightRequestFinishThenExitsZero() throws Exception {
-        DaemonProcess d = startServing();
+        Map<String, String> settings = TestDaemon.defaults();
+        settings.put("drainTimeout", "10m"); // the request ends when the test says, never cut by the daemon
+        DaemonProcess d = start(config(settings));
+        d.awaitLive(Duration.ofSeconds(30));
+        // The app answers once this file exists: the request runs until the test has seen the port closed.
+        Path release = dir.resolve("release-the-request");
         CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
-                HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).timeout(Duration.ofSeconds(30)).build(),
+                HttpRequest.newBuilder(d.proxy("/slow?until=" + release)).timeout(Slack.of(Duration.ofSeconds(30))).build(),
                 HttpResponse.BodyHandlers.ofString());
-        TestDaemon.await("the slow request to be in flight", () -> d.status()
+        d.await("the slow request to be in flight", () -> d.status()
                 .map(st -> ((Number) JsonParse.map(st.get("live")).get("inFlight")).intValue() > 0)
                 .orElse(false), Duration.ofSeconds(10));
 
         d.process().destroy(); // SIGTERM
 
         // It stops accepting at once, while the slow request is still running...
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(5)).toNanos();
         boolean refused = false;
         while (!refused && System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
@@ -187,9 +193,10 @@ class DaemonProcessTest {
         assertTrue(refused, "the proxy port still accepts connections after SIGTERM");
         assertFalse(slow.isDone(), "the slow request ended before the proxy stopped accepting: " + (slow.isDone() ? slow.join() : null));
         // ...finishes it...
-        HttpResponse<String> r = slow.get(30, TimeUnit.SECONDS);
+        Files.createFile(release);
+        HttpResponse<String> r = slow.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals("slept 1500 ms\n", r.body());
+        assertEquals("released\n", r.body());
         // ...and then exits cleanly, its backends stopped.
         assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
         d.assertBackendsGone();
@@ -198,61 +205,33 @@ class DaemonProcessTest {
     @Test
     void sigtermBeforeAnythingIsLiveAnswersQueuedRequestsAndExitsZero() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("env", "{DEMO_START_DELAY_MS: '20000'}"); // the first generation is not ready before the signal
-        s.put("healthDeadline", "30s");
-        s.put("queueTimeout", "20s");
+        // Nothing goes live, and a queued request would wait 10 minutes: a 503 within the socket's
+        // timeout can only be the shutdown's.
+        s.put("env", "{DEMO_START_DELAY_MS: '600000'}");
+        s.put("healthDeadline", "10m");
+        s.put("queueTimeout", "10m");
         DaemonProcess d = start(config(s));
-        TestDaemon.await("the first generation to be launched", () -> {
+        d.await("the first generation to be launched", () -> {
             d.rememberTree();
             return !d.backends().isEmpty() && d.status().map(st -> st.get("deploying") != null).orElse(false);
         }, Duration.ofSeconds(20));
         // A request that waits in the queue for a live generation...
         try (Socket queued = new Socket()) {
             queued.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), d.proxyPort()), 5000);
-            queued.setSoTimeout(15_000);
+            queued.setSoTimeout((int) Slack.of(Duration.ofSeconds(20)).toMillis());
             queued.getOutputStream().write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             queued.getOutputStream().flush();
-            TestDaemon.await("the proxy to read the request", () -> readByServer(queued), Duration.ofSeconds(5));
-            long t0 = System.nanoTime();
+            d.await("the proxy to read the request", () -> Loopback.readByPeer(queued), Duration.ofSeconds(5));
 
             d.process().destroy();
 
             // ...is answered at shutdown (503), not left to its queueTimeout.
             String response = new String(queued.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
             assertTrue(response.startsWith("HTTP/1.1 503 "), response);
-            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "the queued request waited");
         }
         assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
         d.assertBackendsGone();
-    }
-
-    /**
-     * True once everything written on {@code client} has been read by the server's process: both
-     * ends' queues are empty in /proc/net/tcp or tcp6 (Linux; Java sockets are usually IPv6 ones
-     * with IPv4-mapped loopback addresses). Matched by port: both are ours on 127.0.0.1.
-     */
-    private static boolean readByServer(Socket client) {
-        String clientPort = String.format(":%04X", client.getLocalPort());
-        String serverPort = String.format(":%04X", client.getPort());
-        boolean sent = false;
-        boolean read = false;
-        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(Path.of(table));
-            } catch (IOException e) {
-                continue;
-            }
-            for (String line : lines) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length < 5 || !f[3].equals("01") || !f[1].contains("0100007F:")) continue; // ESTABLISHED, 127.0.0.1
-                String[] queues = f[4].split(":");
-                if (f[1].endsWith(clientPort) && f[2].endsWith(serverPort)) sent = Long.parseLong(queues[0], 16) == 0;
-                if (f[1].endsWith(serverPort) && f[2].endsWith(clientPort)) read = Long.parseLong(queues[1], 16) == 0;
-            }
-        }
-        return sent && read;
     }
 
     @Test
@@ -268,7 +247,7 @@ class DaemonProcessTest {
 
         DaemonProcess second = start(file);
         second.awaitLive(Duration.ofSeconds(30));
-        TestDaemon.await("the orphaned backend " + orphan + " to be stopped",
+        second.await("the orphaned backend " + orphan + " to be stopped",
                 () -> ProcessHandle.of(orphan).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(20));
         assertEquals(200, get(second, "/").statusCode());
 
@@ -283,6 +262,7 @@ class DaemonProcessTest {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", "echo $$ >> '" + pids + "'; if [ -e hang ]; then export DEMO_HEALTH_STATUS=503; fi; "
                 + dev.rainbowd.testing.Demo.run());
+        s.put("drainTimeout", "10m"); // generation 1 drains until the kill, however long the steps before it take
         Path file = config(s);
         DaemonProcess first = start(file);
         first.awaitLive(Duration.ofSeconds(30));
@@ -290,18 +270,18 @@ class DaemonProcessTest {
         java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + first.proxyPort() + "/slow?ms=60000")).build(),
                 HttpResponse.BodyHandlers.ofString());
-        TestDaemon.await("the slow request in flight", () -> first.status().map(st ->
+        first.await("the slow request in flight", () -> first.status().map(st ->
                 Integer.valueOf(1).equals(JsonParse.map(st.get("live")).get("inFlight"))).orElse(false), Duration.ofSeconds(10));
         assertEquals(200, post(first, "/redeploy?wait=true").statusCode());
         // ... and generation 3 never gets healthy: the daemon is killed while it probes.
         Files.createFile(dir.resolve("hang"));
         post(first, "/redeploy");
-        TestDaemon.await("three generations launched", () -> lines(pids).size() == 3, Duration.ofSeconds(20));
-        TestDaemon.await("generation 3 probed", () -> first.status().map(st -> st.get("deploying") instanceof Map<?, ?> dep
+        first.await("three generations launched", () -> lines(pids).size() == 3, Duration.ofSeconds(20));
+        first.await("generation 3 probed", () -> first.status().map(st -> st.get("deploying") instanceof Map<?, ?> dep
                 && ((Number) dep.get("probes")).intValue() > 0).orElse(false), Duration.ofSeconds(20));
         // The state is written (and fsynced) a moment after each launch; under a loaded disk that
         // moment can outlast the probes: a kill before it would test a daemon that never recorded gen 3.
-        TestDaemon.await("three generations recorded", () -> lines(dir.resolve("state/generations")).stream()
+        first.await("three generations recorded", () -> lines(dir.resolve("state/generations")).stream()
                 .filter(l -> !l.startsWith("#")).count() == 3, Duration.ofSeconds(20));
         first.process().destroyForcibly();
         assertEquals(137, first.awaitExit(EXIT));
@@ -313,7 +293,7 @@ class DaemonProcessTest {
         DaemonProcess second = start(file);
         second.awaitLive(Duration.ofSeconds(30));
         for (long pid : orphans) {
-            TestDaemon.await("orphan " + pid + " stopped", () -> !Procs.running(pid), Duration.ofSeconds(20));
+            second.await("orphan " + pid + " stopped", () -> !Procs.running(pid), Duration.ofSeconds(20));
         }
         second.process().destroy();
         assertEquals(0, second.awaitExit(EXIT));
@@ -489,8 +469,8 @@ class DaemonProcessTest {
         d.assertBackendsGone();
     }
 
-    private static void awaitSighupDeploy(DaemonProcess d, int id) {
-        TestDaemon.await("deploy #" + id + " live after SIGHUP", () -> d.status()
+    private static void awaitSighupDeploy(DaemonProcess d, int id) throws IOException {
+        d.await("deploy #" + id + " live after SIGHUP", () -> d.status()
                 .map(st -> st.get("lastDeploy") instanceof Map<?, ?> last && Integer.valueOf(id).equals(last.get("id"))
                         && "sighup".equals(last.get("trigger")) && "live".equals(last.get("state")))
                 .orElse(false), Duration.ofSeconds(30));

@@ -157,8 +157,10 @@ class SocketActivationTest {
         try (Socket keepAlive = new Socket(InetAddress.getLoopbackAddress(), port)) {
             keepAlive.setSoTimeout(30_000);
             assertTrue(exchange(keepAlive).startsWith("HTTP/1.1 200 "));
-            // In flight, it holds the old rainbowd in its drain while the kept-alive connection is used.
-            CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> get(port, "/slow?ms=2000"));
+            // In flight, it holds the old rainbowd in its drain while the kept-alive connection is
+            // used: the app answers it once the test has made that request (and creates this file).
+            Path release = dir.resolve("release-the-slow-request");
+            CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> get(port, "/slow?until=" + release));
             awaitStatus(controlPort, "a request in flight", s -> s.get("live") instanceof Map<?, ?> live
                     && live.get("inFlight") instanceof Number n && n.intValue() > 0);
             command("stop");
@@ -167,6 +169,8 @@ class SocketActivationTest {
             String second = exchange(keepAlive);
             assertTrue(second.isEmpty() || second.startsWith("HTTP/1.1 200 "),
                     "closed (or answered, had it come first), never refused: " + second);
+            assertFalse(slow.isDone(), "the slow request ended before the drain it was to hold: " + (slow.isDone() ? slow.join() : ""));
+            Files.createFile(release);
             assertTrue(slow.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).startsWith("HTTP/1.1 200 "), "drained");
             assertEquals("0", expect("exited")[3]);
         }
@@ -281,6 +285,7 @@ class SocketActivationTest {
         Map<String, String> settings = TestDaemon.defaults();
         settings.put("port", Integer.toString(port));
         settings.put("controlPort", Integer.toString(Ports.free()));
+        settings.put("drainTimeout", "60s"); // a request the test holds in flight is never cut short
         return TestDaemon.writeConfig(dir, settings);
     }
 

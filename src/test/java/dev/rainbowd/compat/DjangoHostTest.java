@@ -26,7 +26,8 @@ class DjangoHostTest {
         Installed.require("django");
         Map<String, String> settings = ExampleConfig.load("django");
         settings.remove("healthCheckHost");
-        settings.put("healthDeadline", "3s");
+        // Waited out in full (Django answers 400 until then): room for a busy machine to start it.
+        settings.put("healthDeadline", "10s");
         settings.put("restartOnCrash", "false"); // a failed first deploy is otherwise retried, backing off
         try (TestDaemon d = TestDaemon.start(dir, settings)) {
             TestDaemon.await("the first deploy to end", () -> d.status().lastDeploy() != null, Duration.ofSeconds(30));

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.Ports;
+import dev.rainbowd.testing.Slack;
+import dev.rainbowd.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,7 +28,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -127,23 +129,47 @@ class DemoAppTest {
         }
     }
 
+    /**
+     * The request in flight is a POST whose body the test sends in two parts: once the app has
+     * read the first part, its handler runs (the kernel's queue for it is empty), and it stays in
+     * flight until the test sends the rest, after it has seen the app stop accepting.
+     */
     @Test
     void sigtermFinishesTheRequestInFlightThenExits() throws Exception {
         Process app = startReady(Map.of());
-        assertEquals(200, get("/").statusCode()); // warm up, so the slow request is accepted at once
-        CompletableFuture<HttpResponse<String>> slow =
-                HTTP.sendAsync(request("/slow?ms=1500").build(), HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(500);
+        try (Socket inFlight = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            inFlight.setSoTimeout((int) Slack.of(Duration.ofSeconds(20)).toMillis());
+            OutputStream out = inFlight.getOutputStream();
+            out.write("POST /echo HTTP/1.1\r\nHost: demo\r\nContent-Length: 6\r\nConnection: close\r\n\r\n".getBytes(UTF_8));
+            out.flush();
+            TestDaemon.await("the app to read the request's head", () -> Loopback.readByPeer(inFlight), Duration.ofSeconds(10));
+            out.write("hel".getBytes(UTF_8));
+            out.flush();
+            TestDaemon.await("the handler to read half the body", () -> Loopback.readByPeer(inFlight), Duration.ofSeconds(10));
 
-        app.destroy(); // SIGTERM
+            app.destroy(); // SIGTERM
 
-        assertTrue(refusesConnectionsWithin(Duration.ofSeconds(1)), "still accepting after SIGTERM");
-        HttpResponse<String> response = slow.get(20, TimeUnit.SECONDS);
-        assertEquals(200, response.statusCode());
-        assertEquals("slept 1500 ms\n", response.body());
-        assertTrue(app.waitFor(20, TimeUnit.SECONDS), "still running");
+            TestDaemon.await("the app to say it drains the request", () -> log().contains("SIGTERM: draining 1 in-flight request(s)"),
+                    Duration.ofSeconds(10));
+            assertTrue(refusesConnectionsWithin(Slack.of(Duration.ofSeconds(5))), "still accepting after SIGTERM");
+            assertTrue(app.isAlive(), "exited with the request in flight");
+            out.write("lo!".getBytes(UTF_8));
+            out.flush();
+            String response = new String(inFlight.getInputStream().readAllBytes(), UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+            assertTrue(response.endsWith("\r\n\r\nhello!"), response);
+        }
+        assertTrue(app.waitFor(Slack.of(Duration.ofSeconds(20)).toSeconds(), TimeUnit.SECONDS), "still running");
         assertEquals(143, app.exitValue());
         assertFalse(Files.exists(pidFile), "pidfile left behind");
+    }
+
+    private String log() {
+        try {
+            return Files.readString(dir.resolve("out.log"));
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     @Test
@@ -185,10 +211,10 @@ class DemoAppTest {
 
     private Process startReady(Map<String, String> env) throws Exception {
         Process p = start(env);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(30)).toNanos();
         while (!Files.exists(pidFile)) {
             if (!p.isAlive()) fail("demo exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("out.log")));
-            if (System.nanoTime() > deadline) fail("no pidfile after 30s");
+            if (System.nanoTime() > deadline) fail("no pidfile after " + Slack.describe(Duration.ofSeconds(30)));
             Thread.sleep(20);
         }
         return p;

@@ -1,9 +1,9 @@
 package dev.rainbowd.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.Procs;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -25,7 +25,6 @@ class DrainTest {
         s.put("drainTimeout", "1s");
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             long oldPid = d.status().live().pid();
-            long t0 = System.nanoTime();
             CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
                     HttpRequest.newBuilder(d.proxy("/slow?ms=30000")).build(), HttpResponse.BodyHandlers.ofString());
             TestDaemon.await("the slow request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
@@ -36,10 +35,9 @@ class DrainTest {
             assertEquals(200, d.get("/").statusCode());
             assertEquals(3, d.status().live().generation());
 
-            HttpResponse<String> ended = slow.get(20, TimeUnit.SECONDS);
-            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            // The app would answer 200 after 30 s: a 504 is rainbowd ending it at drainTimeout.
+            HttpResponse<String> ended = slow.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS);
             assertEquals(504, ended.statusCode());
-            assertTrue(tookMs < 15_000, "ended after " + tookMs + " ms; the app would have taken 30 s");
             TestDaemon.await("generation 1 stopped", () -> !Procs.running(oldPid), Duration.ofSeconds(15));
             TestDaemon.await("nothing draining", () -> d.status().draining().isEmpty(), Duration.ofSeconds(15));
         }

@@ -22,11 +22,14 @@ class FailedDeployTest {
 
     /** The app fails when a marker file exists in its directory: the same config deploys well, then badly. */
     private TestDaemon start() throws Exception {
+        return TestDaemon.start(dir, settings()).awaitLive();
+    }
+
+    private static Map<String, String> settings() {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", "if [ -e fail-exit ]; then echo 'cannot start: on purpose' >&2; exit 1; fi; "
                 + Demo.runWhen("unhealthy", "export DEMO_HEALTH_STATUS=500"));
-        s.put("healthDeadline", "3s");
-        return TestDaemon.start(dir, s).awaitLive();
+        return s;
     }
 
     @Test
@@ -56,13 +59,17 @@ class FailedDeployTest {
     void appThatNeverGetsHealthyFailsAtTheDeadline() throws Exception {
         try (TestDaemon d = start()) {
             long livePid = d.status().live().pid();
+            // Long enough for a busy machine to start the app, so that it answers its 500 in time.
+            Map<String, String> s = settings();
+            s.put("healthDeadline", "10s");
+            d.reconfigure(s);
             Files.createFile(dir.resolve("unhealthy"));
 
             HttpResponse<String> r = d.controlPost("/redeploy?wait=true");
 
             assertEquals(500, r.statusCode());
             String reason = (String) JsonParse.object(r.body()).get("reason");
-            assertTrue(reason.contains("not healthy after") && reason.contains("/health: HTTP 500 (last of "), reason);
+            assertTrue(reason.contains("not healthy after") && reason.contains("/health: HTTP 500 ("), reason);
             assertFalse(reason.contains("healthDeadline"), "it answered: more time would not help: " + reason);
             assertLiveUntouched(d, livePid);
 

@@ -9,6 +9,7 @@ import dev.rainbowd.cli.Main;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
 import dev.rainbowd.testing.LogWatch;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -163,9 +164,12 @@ class FailureReasonTest {
                 + "time.sleep(600)\n");
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", Demo.runWhen("slow", "exec /usr/bin/python3 slow.py \"$1\""));
-        s.put("healthDeadline", "5s");
-        s.put("stopTimeout", "2s");
         try (LogWatch log = new LogWatch(); TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            // Generation 2's deadline: waited out in full, and long enough for the checks of
+            // status below to run while it still starts, on a busy machine too.
+            s.put("healthDeadline", "15s");
+            s.put("stopTimeout", "2s");
+            d.reconfigure(s);
             Files.createFile(dir.resolve("slow"));
             CompletableFuture<HttpResponse<String>> deploy = TestDaemon.HTTP.sendAsync(
                     HttpRequest.newBuilder(d.control("/redeploy?wait=true")).POST(HttpRequest.BodyPublishers.noBody()).build(),
@@ -185,7 +189,7 @@ class FailureReasonTest {
             assertTrue(row.matches("starting\\s+2\\s+" + port + "\\s+" + pid + "\\s+.*probing \\(control\\), last probe: connection refused"),
                     status.out());
 
-            HttpResponse<String> r = deploy.get(60, TimeUnit.SECONDS);
+            HttpResponse<String> r = deploy.get(Slack.of(Duration.ofSeconds(60)).toSeconds(), TimeUnit.SECONDS);
 
             assertEquals(500, r.statusCode());
             Map<String, Object> body = JsonParse.object(r.body());
@@ -194,7 +198,7 @@ class FailureReasonTest {
             assertTrue(reason.matches("generation 2 orange not healthy after \\d+m?s: GET http://127\\.0\\.0\\.1:" + port
                     + "/health: connection refused \\(last of \\d+ probes\\).*"), reason);
             assertTrue(reason.endsWith("; the app is still running but answered no probe: if it needs longer to start, "
-                    + "raise healthDeadline (5s)"), reason);
+                    + "raise healthDeadline (15s)"), reason);
             assertEquals(List.of("loading the model"), body.get("output"), "what it said before it was stopped");
             assertTrue(log.matching("crash").isEmpty(), "a deploy that fails is no crash: " + log.matching("crash"));
             assertEquals(1, d.status().live().generation());

@@ -9,6 +9,7 @@ import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.daemon.Daemon;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -31,8 +32,8 @@ class FaultTest {
     @Test
     void anotherProcessTakingThePortFirstMakesTheLaunchRetryOnAFreshPort() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        // The app binds late, so the test can take its port first: the race the launcher must survive.
-        s.put("run", Demo.runWhen("slow-bind", "export DEMO_START_DELAY_MS=1000"));
+        // The app binds only once the test has taken its port: the race the launcher must survive.
+        s.put("run", Demo.runWhen("slow-bind", "while [ ! -e port-taken ]; do sleep 0.05; done"));
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             Files.createFile(dir.resolve("slow-bind"));
             CompletableFuture<HttpResponse<String>> deploy = CompletableFuture.supplyAsync(() -> {
@@ -46,7 +47,8 @@ class FaultTest {
                     && d.status().deploying().generation() == 2, Duration.ofSeconds(10));
             int raced = d.status().deploying().port();
             try (ServerSocket squatter = new ServerSocket(raced, 50, InetAddress.getLoopbackAddress())) {
-                HttpResponse<String> r = deploy.get(30, TimeUnit.SECONDS);
+                Files.createFile(dir.resolve("port-taken"));
+                HttpResponse<String> r = deploy.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS);
                 assertEquals(200, r.statusCode(), r.body());
                 Map<String, Object> outcome = JsonParse.object(r.body());
                 assertEquals(3, outcome.get("generation"), "generation 2 lost the race, 3 won");
@@ -60,10 +62,13 @@ class FaultTest {
     void anAppThatNeverAnswersItsHealthCheckFailsAtTheDeadlineAndLiveKeepsServing() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", Demo.runWhen("hang", "export DEMO_HANG_ON_HEALTH=1"));
-        s.put("healthTimeout", "300ms");
-        s.put("healthDeadline", "2s");
-        s.put("stopTimeout", "1s");
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            // For generation 2 only: short probes, and a deadline a busy machine starts the app
+            // well within, so that probes reach it (and time out) rather than find nothing listening.
+            s.put("healthTimeout", "300ms");
+            s.put("healthDeadline", "10s");
+            s.put("stopTimeout", "1s");
+            d.reconfigure(s);
             Files.createFile(dir.resolve("hang"));
             HttpResponse<String> r = d.controlPost("/redeploy?wait=true");
             assertEquals(500, r.statusCode());

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,17 +55,23 @@ class ZeroDowntimeTest {
                 clients.add(t);
             }
 
-            // A long request in flight at the first cutover must finish, with 200, on the old generation.
+            // A long request in flight at the first cutover must finish, with 200, on the old
+            // generation. It runs until the test creates a file after that cutover, however long
+            // a busy machine takes to start generation 2.
+            Path release = dir.resolve("release-the-slow-request");
             CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
-                    HttpRequest.newBuilder(d.proxy("/slow?ms=2000")).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpRequest.newBuilder(d.proxy("/slow?until=" + release)).build(), HttpResponse.BodyHandlers.ofString());
             TestDaemon.await("the slow request in flight", () -> d.status().live().inFlight() > 0, Duration.ofSeconds(10));
 
             for (int i = 0; i < REDEPLOYS; i++) {
                 HttpResponse<String> deploy = d.controlPost("/redeploy?wait=true");
                 assertEquals(200, deploy.statusCode(), deploy.body());
-                if (i == 0) assertFalse(slow.isDone(), "the slow request should still be in flight at cutover");
+                if (i == 0) {
+                    assertFalse(slow.isDone(), "the slow request should still be in flight at cutover");
+                    Files.createFile(release);
+                }
             }
-            HttpResponse<String> slowDone = slow.get(30, TimeUnit.SECONDS);
+            HttpResponse<String> slowDone = slow.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS);
             stop.set(true);
             for (Thread t : clients) t.join();
 

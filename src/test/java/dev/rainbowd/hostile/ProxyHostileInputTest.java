@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.TrafficSwitch;
+import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -553,9 +554,8 @@ class ProxyHostileInputTest {
 
     @Test
     void aBackendResetMidBodyEndsTheClientResponseAndReleasesTheRequest() throws Exception {
-        long t0 = System.nanoTime();
+        // Raw.read fails the test if the response hangs (its socket's timeout), here and below.
         Raw.Resp r = Raw.exchange(port(), "GET /reset HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(9).toNanos(), "took too long");
         System.out.println("reset mid-body, the client saw: " + r.statusLine() + " " + r.body().length + " bytes, " + r.ending());
         if (r.status() == 200) {
             // Headers were already on their way: the client must see the cut, not a complete body.
@@ -615,7 +615,7 @@ class ProxyHostileInputTest {
             out.write(Raw.ascii("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
             out.write(new byte[1000]);
             out.flush();
-            Thread.sleep(200);
+            TestDaemon.await("the proxy to read what was sent", () -> Loopback.readByPeer(s), Duration.ofSeconds(10));
             s.setSoLinger(true, 0);
         }
         TestDaemon.await("in-flight back to 0", () -> backend.inFlight() == 0, Duration.ofSeconds(10));

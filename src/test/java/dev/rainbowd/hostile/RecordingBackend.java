@@ -1,5 +1,7 @@
 package dev.rainbowd.hostile;
 
+import dev.rainbowd.testing.Loopback;
+import dev.rainbowd.testing.Slack;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -154,7 +157,7 @@ final class RecordingBackend implements AutoCloseable {
                         + "Content-Length: 100000\r\n\r\n"));
                 out.write(new byte[1000]);
                 out.flush();
-                sleep(300); // let the proxy read what was sent, so the RST cuts the body, not the headers
+                awaitReadByProxy(s); // so the RST cuts the body, not the headers
                 s.setSoLinger(true, 0);
                 s.close(); // RST
                 return false;
@@ -163,7 +166,7 @@ final class RecordingBackend implements AutoCloseable {
                 out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
                         + "5\r\nhello\r\n"));
                 out.flush();
-                sleep(300);
+                awaitReadByProxy(s);
                 return false; // FIN without the last chunk
             }
             case "/hop-response" -> {
@@ -237,6 +240,12 @@ final class RecordingBackend implements AutoCloseable {
                 return true;
             }
         }
+    }
+
+    /** Until the proxy has read all this side sent (bounded: a check that never holds only ends sooner). */
+    private static void awaitReadByProxy(Socket s) {
+        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(10)).toNanos();
+        while (!Loopback.readByPeer(s) && System.nanoTime() < deadline) sleep(5);
     }
 
     private static void sleep(long ms) {

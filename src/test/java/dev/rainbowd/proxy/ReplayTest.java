@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import dev.rainbowd.config.Buffering;
+import dev.rainbowd.testing.Slack;
+import dev.rainbowd.testing.TestDaemon;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -225,14 +227,16 @@ class ReplayTest {
 
     @Test
     void aRequestWithABodyRefusedByADeadBackendWaitsForTheNextOne() throws Exception {
+        // The 8 MB body may take a busy machine seconds to buffer: the wait must not end before the test does.
+        traffic.settings(traffic.settings().withQueueTimeout(Duration.ofSeconds(60)));
         traffic.cutover(new Backend(2, dev.rainbowd.testing.Ports.free())); // died; not noticed yet
         java.util.concurrent.CompletableFuture<HttpResponse<String>> post = client.sendAsync(HttpRequest.newBuilder(uri())
-                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))).timeout(Duration.ofSeconds(10)).build(),
+                .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))).timeout(Slack.of(Duration.ofSeconds(30))).build(),
                 HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(300); // bounded: the request is refused and waits meanwhile
+        TestDaemon.await("the request refused and waiting for a backend", () -> traffic.waiting() == 1, Duration.ofSeconds(10));
         assertEquals(false, post.isDone(), "answered before any backend could have: " + (post.isDone() ? post.join().statusCode() : ""));
         traffic.cutover(new Backend(3, backend.getLocalPort()));
-        assertEquals(200, post.get(10, TimeUnit.SECONDS).statusCode());
+        assertEquals(200, post.get(Slack.of(Duration.ofSeconds(10)).toSeconds(), TimeUnit.SECONDS).statusCode());
         assertEquals(1, served.get());
     }
 }

@@ -36,16 +36,21 @@ public final class TestDaemon implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** Settings for a daemon in {@code dir}; {@code extra} are more config lines (YAML). */
+    /**
+     * Settings for a daemon in {@code dir}; {@code extra} are more config lines (YAML). The demo
+     * app is up in well under a second alone, in seconds on a loaded machine: the deadline it must
+     * be healthy by, and how long a request waits for a live generation, leave room for much
+     * more (they cost nothing while things work). A test of what happens at a deadline sets its own.
+     */
     public static Map<String, String> defaults() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("run", Demo.run());
         m.put("healthCheckPath", "/health");
         m.put("healthTimeout", "1s");
-        m.put("healthDeadline", "20s");
+        m.put("healthDeadline", "60s");
         m.put("drainTimeout", "10s");
         m.put("stopTimeout", "5s");
-        m.put("queueTimeout", "10s");
+        m.put("queueTimeout", "60s");
         return m;
     }
 
@@ -77,6 +82,17 @@ public final class TestDaemon implements AutoCloseable {
         return "'" + v.replace("'", "''") + "'";
     }
 
+    /**
+     * Rewrites this daemon's config with {@code settings} and its own port: the next deploy reads
+     * it. A test of what happens at a short deadline sets it here, once generation 1 is live, so
+     * the start it does not test is not held to it.
+     */
+    public void reconfigure(Map<String, String> settings) throws IOException {
+        Map<String, String> s = new LinkedHashMap<>(settings);
+        s.put("port", Integer.toString(daemon.config().port()));
+        writeConfig(dir, s);
+    }
+
     public Daemon daemon() { return daemon; }
     public Path dir() { return dir; }
     public Status status() { return daemon.deployer().status(); }
@@ -89,8 +105,9 @@ public final class TestDaemon implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + daemon.controlPort() + path);
     }
 
+    /** A GET through the proxy; it may wait for a generation (queueTimeout), so its own bound is longer. */
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(proxy(path)).timeout(Duration.ofSeconds(30)).build(),
+        return HTTP.send(HttpRequest.newBuilder(proxy(path)).timeout(Slack.of(Duration.ofSeconds(30))).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -103,16 +120,20 @@ public final class TestDaemon implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Waits (up to 30 s) until the first generation is live. */
+    /** Waits (up to 30 s, with {@link Slack}) until the first generation is live. */
     public TestDaemon awaitLive() {
         await("a live generation", () -> status().live() != null, Duration.ofSeconds(30));
         return this;
     }
 
+    /**
+     * Waits until {@code condition} holds, checking every 10 ms: the event, not a time. Fails after
+     * {@code timeout} (what it takes at most on a quiet machine) with {@link Slack}.
+     */
     public static void await(String what, BooleanSupplier condition, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
         while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
+            if (System.nanoTime() > deadline) fail("timed out waiting for " + what + " after " + Slack.describe(timeout));
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -130,7 +151,7 @@ public final class TestDaemon implements AutoCloseable {
 
     /** Every process this JVM started (the backends, their children) must be gone. */
     public static void assertNoBackendsLeft() {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(5)).toNanos();
         List<ProcessHandle> left;
         while (!(left = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty()
                 && System.nanoTime() < deadline) {

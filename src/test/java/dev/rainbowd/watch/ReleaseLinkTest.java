@@ -37,9 +37,14 @@ class ReleaseLinkTest {
     }
 
     private TestDaemon start() throws Exception {
+        return start("");
+    }
+
+    /** {@code before}: shell the app runs first. */
+    private TestDaemon start(String before) throws Exception {
         Map<String, String> s = TestDaemon.defaults();
         // A release with a BROKEN file in it fails at start, as a release with a syntax error would.
-        s.put("run", Demo.runWhen("BROKEN", "echo broken release >&2; exit 3"));
+        s.put("run", before + Demo.runWhen("BROKEN", "echo broken release >&2; exit 3"));
         s.put("releaseLink", dir.resolve("current").toString());
         return TestDaemon.start(dir, s).awaitLive();
     }
@@ -115,13 +120,23 @@ class ReleaseLinkTest {
         }
     }
 
+    /**
+     * The deploy the first swap starts is held (its app waits for a file) until the watcher has
+     * seen the last swap and given its trailing trigger: however slowly a busy machine runs the
+     * swaps, the rest join one pending deploy.
+     */
     @Test
     void threeQuickSwapsEndWithTheLastReleaseLive() throws Exception {
-        try (TestDaemon d = start()) {
+        Path hold = dir.resolve("hold");
+        try (TestDaemon d = start("while [ -e '" + hold + "' ]; do sleep 0.05; done; ")) {
+            Files.createFile(hold);
             swap("v2");
             swap("v3");
             swap("v2");
             swap("v3");
+            TestDaemon.await("deploy 2 under way (held)", () -> d.status().deploying() != null, Duration.ofSeconds(10));
+            TestDaemon.await("the watcher's trailing trigger", WatcherThread::idle, Duration.ofSeconds(10));
+            Files.delete(hold);
             TestDaemon.await("v3 live and nothing left to do", () -> {
                 Status s = d.status();
                 return s.live() != null && s.live().release().endsWith("v3") && s.deploying() == null && !s.pending();
@@ -138,10 +153,16 @@ class ReleaseLinkTest {
             awaitLive(d, 2);
             assertEquals("v2", release(d));
 
+            TestDaemon.await("the watcher to wait for events", WatcherThread::idle, Duration.ofSeconds(10));
+            long ran = WatcherThread.cpuNanos();
             swap("v2"); // points where it already pointed: no deploy
-            Thread.sleep(1_000); // bounded: nothing must happen within it
-            assertEquals(2, d.status().lastDeploy().id());
-            assertEquals(2, d.status().live().generation());
+            // The watcher read the swap and waits for events again: what it would start, it has.
+            TestDaemon.await("the watcher to read the swap", () -> WatcherThread.cpuNanos() > ran && WatcherThread.idle(),
+                    Duration.ofSeconds(10));
+            Status s = d.status();
+            assertTrue(s.deploying() == null && !s.pending(), "a deploy started: " + s.deploying());
+            assertEquals(2, s.lastDeploy().id());
+            assertEquals(2, s.live().generation());
         }
     }
 
