@@ -30,7 +30,7 @@ final class ConfigOption {
     ControlAddress control(Consumer<ConfigException> problem) throws ConfigException {
         Path path = locate();
         try {
-            return ConfigLoader.load(path).control();
+            return ConfigLoader.loadWithoutSecrets(path).control();
         } catch (ConfigException e) {
             ControlAddress control;
             try {

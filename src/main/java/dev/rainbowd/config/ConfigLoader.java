@@ -104,14 +104,28 @@ public final class ConfigLoader {
         return load(file, environment, RUN_BASE);
     }
 
+    /**
+     * The file checked as {@link #load} checks it, but without opening an envFile: for the client
+     * commands, which only warn about what the daemon's next deploy will refuse. The secrets are the
+     * daemon's to read; a deploy user may not be able to (and must not need to). A missing envFile
+     * is still reported.
+     */
+    public static Config loadWithoutSecrets(Path file) throws ConfigException {
+        return load(file, System.getenv(), RUN_BASE, false);
+    }
+
     /** {@code runBase} stands in for {@code /run/rainbow}, for tests. */
     static Config load(Path file, Map<String, String> environment, Path runBase) throws ConfigException {
+        return load(file, environment, runBase, true);
+    }
+
+    private static Config load(Path file, Map<String, String> environment, Path runBase, boolean secrets) throws ConfigException {
         String name = name(file);
         try {
             checkFile(file);
             String text = read(file, name);
             Parsed parsed = parse(name, text);
-            return new Fields(file, name, parsed, environment, runBase).build();
+            return new Fields(file, name, parsed, environment, runBase).build(secrets);
         } catch (StackOverflowError e) {
             // The engine recurses once per nesting level; `[[[[...` is the only way here.
             throw new ConfigException(name + ": is nested too deeply to be a config file");
@@ -301,7 +315,8 @@ public final class ConfigLoader {
             this.raw = map;
         }
 
-        Config build() throws ConfigException {
+        /** {@code secrets}: read each envFile into env; without, only check that a required one exists. */
+        Config build(boolean secrets) throws ConfigException {
             for (Object key : raw.keySet()) {
                 if (!(key instanceof String s) || !KEYS.contains(s)) {
                     String hint = key instanceof String s ? suggest(s).map(k -> " (did you mean " + quote(k) + "?)").orElse("") : "";
@@ -322,7 +337,10 @@ public final class ConfigLoader {
             Path workingDir = workingDir();
             List<EnvFile> envFiles = envFiles();
             Map<String, String> env = new LinkedHashMap<>();
-            for (EnvFile f : envFiles) env.putAll(envFile(f));
+            for (EnvFile f : envFiles) {
+                if (secrets) env.putAll(envFile(f));
+                else if (!f.optional() && !Files.exists(f.path())) env.putAll(envFile(f)); // its "does not exist"
+            }
             env.putAll(env()); // as docker compose: `env` in the file wins over an envFile's line
             Optional<Path> triggerFile = path("triggerFile");
             Optional<Path> releaseLink = path("releaseLink");

@@ -602,6 +602,30 @@ class CliTest {
         }
     }
 
+    /**
+     * A client command never opens the envFile: the secrets are the daemon's to read (a deploy user
+     * in group rainbow may not be able to, and would be warned of a failure that will not happen).
+     * A FIFO with no writer stands in for the file: opening it to read would block the command.
+     */
+    @Test
+    void clientCommandsNeverReadTheEnvFile() throws Exception {
+        Path secrets = dir.resolve("secrets.env");
+        Files.writeString(secrets, "DEMO_SECRET=s3cret\n");
+        Map<String, String> s = TestDaemon.defaults();
+        s.put("envFile", secrets.toString());
+        try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
+            Files.delete(secrets);
+            Process mkfifo = new ProcessBuilder("mkfifo", secrets.toString()).start();
+            assertEquals(0, mkfifo.waitFor());
+
+            CompletableFuture<Run> status = CompletableFuture.supplyAsync(() -> cli("status", "-c", file()));
+            Run r = status.get(60, TimeUnit.SECONDS);
+
+            assertEquals(0, r.code(), r.err());
+            assertEquals("", r.err(), "no warning about a file only the daemon reads");
+        }
+    }
+
     // --- logs ---
 
     @Test
