@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpUpgrader;
+import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http.HttpField;
@@ -271,7 +272,7 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             }
 
             @Override
-            public void onComplete(org.eclipse.jetty.client.Result result) {
+            public void onComplete(Result result) {
                 if (result.isSucceeded() && proxyToClientCallback instanceof Replay r) r.answered();
                 // The app failed mid-response: the client's response is cut (below); what is held goes.
                 if (result.isFailed() && buffer != null) buffer.abort(result.getFailure());

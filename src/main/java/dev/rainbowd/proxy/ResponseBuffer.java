@@ -1,8 +1,8 @@
 package dev.rainbowd.proxy;
 
 import java.nio.file.Path;
+import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
@@ -19,8 +19,9 @@ import org.eclipse.jetty.util.IteratingCallback;
  * waits for the client again.
  */
 final class ResponseBuffer extends IteratingCallback {
-    private final Response client;
-    private final org.eclipse.jetty.client.Response upstream;
+    /** The client's response: only written to. */
+    private final Content.Sink client;
+    private final Response upstream;
     /** Completed when the client has the whole response, or failed when it cannot get it. */
     private final Callback done;
     private final long max;
@@ -33,7 +34,7 @@ final class ResponseBuffer extends IteratingCallback {
     private boolean lastWritten;
     private boolean closed;
 
-    ResponseBuffer(Response client, org.eclipse.jetty.client.Response upstream, Path dir, long max, Callback done) {
+    ResponseBuffer(Content.Sink client, Response upstream, Path dir, long max, Callback done) {
         this.client = client;
         this.upstream = upstream;
         this.max = max;
