@@ -633,9 +633,12 @@ class CliTest {
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", Demo.runWhen("broken", "echo boom from generation $RAINBOW_GENERATION; exit 3"));
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
-            Run live = cli("logs", "-c", file());
-            assertEquals(0, live.code(), live.err());
-            assertTrue(live.out().contains("demo generation 1") && live.out().contains("listening on"), live.out());
+            // The app may answer its first probe before its "listening" line is through the pipe.
+            TestDaemon.await("generation 1's listening line in logs", () -> {
+                Run live = cli("logs", "-c", file());
+                assertEquals(0, live.code(), live.err());
+                return live.out().contains("demo generation 1") && live.out().contains("listening on");
+            }, Duration.ofSeconds(10));
 
             Files.createFile(dir.resolve("broken"));
             assertEquals(1, cli("redeploy", "-c", file()).code());
