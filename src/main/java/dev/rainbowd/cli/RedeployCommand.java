@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 final class RedeployCommand extends DeployCommand {
     @Option(names = "--if-changed", description = {
             "deploy the release the releaseLink points to now, unless that swap is deployed already or being",
-            "deployed (the watcher saw it first): then wait for that deploy's outcome. After a swap in CI:",
-            "one swap, one deploy. Without releaseLink, a plain redeploy."})
+            "deployed (the watcher saw it first) with the config as it reads now: then wait for that deploy's",
+            "outcome. After a swap in CI: one swap, one deploy. Without releaseLink, a plain redeploy."})
     boolean ifChanged;
 
     @Override

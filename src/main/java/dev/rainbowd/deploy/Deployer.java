@@ -130,8 +130,11 @@ public final class Deployer implements AutoCloseable {
         }
     }
 
-    /** A deploy of one state of the release link, under way or done. */
-    private record SwapDeploy(ReleaseSwap swap, long id, CompletableFuture<DeployResult> result) {}
+    /**
+     * A deploy of one state of the release link with one config (its digest), under way or done:
+     * a fixed config is a new deploy of the same swap.
+     */
+    private record SwapDeploy(ReleaseSwap swap, String config, long id, CompletableFuture<DeployResult> result) {}
 
     /** What the deployer tells the rest of the daemon (status for systemd, metrics). Called outside the lock. */
     public interface Listener {
@@ -199,12 +202,13 @@ public final class Deployer implements AutoCloseable {
 
     /**
      * Asks for a deploy of the release the link points to now, unless a deploy of this very swap
-     * is under way or done: then its ticket (its outcome, failed or live). So CI's swap followed
-     * by {@code rainbowd redeploy --if-changed} deploys once, whichever of the two is seen first.
-     * Without a release link, a plain deploy.
+     * is under way (then its ticket), or done with the config as it reads now (then that deploy's
+     * outcome, failed or live: the deploy decides, having read the config). So CI's swap followed
+     * by {@code rainbowd redeploy --if-changed} deploys once, whichever of the two is seen first,
+     * and again once the config is fixed. Without a release link, a plain deploy.
      */
     public synchronized DeployTicket requestIfChanged(Trigger trigger) {
-        if (daemon.releaseLink().isPresent() && lastSwap != null) {
+        if (daemon.releaseLink().isPresent() && lastSwap != null && !lastSwap.result().isDone()) {
             try {
                 Path link = daemon.releaseLink().get();
                 if (ReleaseSwap.of(link, link.toRealPath()).equals(lastSwap.swap())) {
@@ -392,7 +396,8 @@ public final class Deployer implements AutoCloseable {
             }
         }
         synchronized (this) {
-            if (p.ifChanged && swap != null && lastSwap != null && swap.equals(lastSwap.swap()) && lastSwap.result().isDone()) {
+            if (p.ifChanged && swap != null && lastSwap != null && swap.equals(lastSwap.swap())
+                    && app.digest().equals(lastSwap.config()) && lastSwap.result().isDone()) {
                 return lastSwap.result().join();
             }
             // A release link swapped back to the release that is live already: not a deploy.
@@ -401,7 +406,7 @@ public final class Deployer implements AutoCloseable {
                         "release " + release + " is already live", release.toString(), null, List.of(), since(t0), Instant.now(),
                         List.of());
             }
-            if (swap != null) lastSwap = new SwapDeploy(swap, p.id, p.result);
+            if (swap != null) lastSwap = new SwapDeploy(swap, app.digest(), p.id, p.result);
         }
         for (int attempt = 1; ; attempt++) {
             int number;
@@ -530,7 +535,7 @@ public final class Deployer implements AutoCloseable {
             ReleaseSwap.point(link, release);
             synchronized (this) {
                 // The watcher will see this swap: it is this deploy's, not a new one.
-                lastSwap = new SwapDeploy(ReleaseSwap.of(link, release), p.id, p.result);
+                lastSwap = new SwapDeploy(ReleaseSwap.of(link, release), app.digest(), p.id, p.result);
             }
             log.info("deploy #{}: releaseLink {} now points to {}", p.id, link, release);
             return "releaseLink " + link + " now points to " + release;

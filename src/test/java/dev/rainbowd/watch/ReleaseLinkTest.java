@@ -243,6 +243,32 @@ class ReleaseLinkTest {
         }
     }
 
+    /**
+     * A swap whose deploy failed for the config's sake (a typo in `run`), then the config fixed:
+     * `--if-changed` deploys the swap again with the fixed config, not the old failure. Asked
+     * again with nothing changed, it stays the one outcome.
+     */
+    @Test
+    void redeployIfChangedAfterAConfigFixDeploysTheSameSwapAgain() throws Exception {
+        try (TestDaemon d = start()) {
+            Map<String, String> s = TestDaemon.defaults();
+            s.put("releaseLink", dir.resolve("current").toString());
+            s.put("run", "demo-app-typo \"$1\"");
+            d.reconfigure(s);
+            swap("v2");
+            HttpResponse<String> typo = d.controlPost("/redeploy?ifChanged=true&wait=true");
+            assertEquals(500, typo.statusCode(), typo.body());
+            assertTrue(((String) JsonParse.object(typo.body()).get("reason")).contains("not found"), typo.body());
+
+            s.put("run", Demo.run());
+            d.reconfigure(s);
+            HttpResponse<String> fixed = d.controlPost("/redeploy?ifChanged=true&wait=true");
+            assertEquals(200, fixed.statusCode(), fixed.body());
+            assertEquals("v2", release(d));
+            assertEquals(fixed.body(), d.controlPost("/redeploy?ifChanged=true&wait=true").body(), "nothing changed since: the same outcome");
+        }
+    }
+
     @Test
     void rollbackToAReleaseThatWasDeletedFailsClearly() throws Exception {
         try (TestDaemon d = start()) {
