@@ -11,11 +11,13 @@ import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -336,8 +338,8 @@ class ProxyHostileInputTest {
     /** Raw UTF-8 in a target (curl, many HTTP libraries send it so) reaches the app as the same bytes. */
     @Test
     void rawUtf8InATargetReachesTheAppAsTheSameBytes() throws Exception {
-        String target = new String("/caf\u00e9/\u2713?q=\u20ac&e=\ud83d\ude00".getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                java.nio.charset.StandardCharsets.ISO_8859_1); // the UTF-8 bytes, one char each, as Raw sends them
+        String target = new String("/caf\u00e9/\u2713?q=\u20ac&e=\ud83d\ude00".getBytes(StandardCharsets.UTF_8),
+                StandardCharsets.ISO_8859_1); // the UTF-8 bytes, one char each, as Raw sends them
         Raw.Resp r = Raw.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertEquals(200, r.status(), r.toString());
         assertEquals(target, app.requests().get(0).target());
@@ -352,10 +354,10 @@ class ProxyHostileInputTest {
      */
     @Test
     void expect100ContinueIsAnsweredByTheProxyAndTheAppGetsAPlainRequest() throws Exception {
-        try (java.net.Socket s = Raw.connect(port(), 10_000)) {
+        try (Socket s = Raw.connect(port(), 10_000)) {
             Raw.write(s, Raw.ascii("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
                     + "Connection: close\r\n\r\n"));
-            java.io.InputStream in = s.getInputStream();
+            InputStream in = s.getInputStream();
             assertEquals("HTTP/1.1 100 Continue", Raw.line(in));
             assertEquals("", Raw.line(in));
             Raw.write(s, Raw.ascii("12345"));
@@ -409,8 +411,8 @@ class ProxyHostileInputTest {
      */
     @Test
     void responseHeaderValuesReachTheClientAsTheAppSentThem() throws Exception {
-        try (java.net.Socket s = Raw.connect(port(), 10_000)) {
-            java.io.InputStream in = s.getInputStream();
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            InputStream in = s.getInputStream();
             for (String v : List.of("abcDEF", "ABCdef")) {
                 Raw.write(s, Raw.ascii("GET /value-" + v + " HTTP/1.1\r\nHost: x\r\n\r\n"));
                 Raw.Resp r = Raw.read(in, false);
@@ -704,6 +706,9 @@ class ProxyHostileInputTest {
         for (int i = 0; i < 2; i++) {
             Raw.Resp r = Raw.exchange(port(), "POST /p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\nok");
             assertEquals(200, r.status(), r.toString());
+            // The client has its response before the upstream exchange ends and the connection goes
+            // back to the pool: a POST sent in between would find none idle (failed CI under load).
+            TestDaemon.await("the upstream exchange to end", () -> proxy.activeUpstreamConnections() == 0, Duration.ofSeconds(5));
         }
         return app.connections.get() - before;
     }

@@ -8,6 +8,8 @@ import dev.rainbowd.proxy.TrafficSwitch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.eclipse.jetty.client.AbstractConnectionPool;
+import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -20,6 +22,7 @@ final class StandaloneProxy implements AutoCloseable {
     final Server server = new Server();
     final ServerConnector connector;
     final Backend backend;
+    private final ProxyRouter router;
     /** The state directory's stand-in: where bodies and responses are buffered beyond memory. */
     final Path spool = Files.createTempDirectory("rainbowd-spool");
 
@@ -35,10 +38,21 @@ final class StandaloneProxy implements AutoCloseable {
         connector.setIdleTimeout(60_000);
         server.addConnector(connector);
         traffic.settings(ProxySettings.DEFAULT.withQueueTimeout(Duration.ofSeconds(2)));
-        server.setHandler(new ProxyRouter(traffic, Duration.ofSeconds(30), spool));
+        router = new ProxyRouter(traffic, Duration.ofSeconds(30), spool);
+        server.setHandler(router);
         server.start();
         backend = new Backend(1, appPort);
         traffic.cutover(backend);
+    }
+
+    /**
+     * Upstream connections in an exchange now: 0 once each exchange ended and its connection went
+     * back to a pool or was closed. The client may have its response before that.
+     */
+    int activeUpstreamConnections() {
+        ProxyHandler proxy = (ProxyHandler) router.getHandler();
+        return proxy.getHttpClient().getDestinations().stream()
+                .mapToInt(d -> ((AbstractConnectionPool) d.getConnectionPool()).getActiveConnectionCount()).sum();
     }
 
     int port() {
