@@ -1,8 +1,6 @@
 package dev.rainbowd.config;
 
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,61 +9,26 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * The config file as read at {@code read}, validated and with defaults applied (SPEC section 2).
- * Built only by {@link ConfigLoader}. The daemon splits it: {@link #daemon()} is bound once at
- * start, {@link #app()} is read afresh and handed to each deploy.
+ * The config file as read, validated and with defaults applied (SPEC section 2). Built only by
+ * {@link ConfigLoader}, as the parts the daemon uses apart: {@link #daemon()} is bound once at
+ * start, {@link #app()} is read afresh and handed to each deploy, the token guards the control API.
+ *
+ * @param envFiles where {@code app().env()} took its lines from (shown by {@code check}, never their values)
  */
-public record Config(
-        Path file,
-        String run,
-        Readiness readiness,
-        String host,
-        int port,
-        String controlHost,
-        int controlPort,
-        Optional<String> controlToken,
-        Path workingDir,
-        Map<String, String> env,
-        Optional<Path> triggerFile,
-        Optional<Path> releaseLink,
-        Duration healthTimeout,
-        Duration healthDeadline,
-        Duration drainTimeout,
-        Duration stopTimeout,
-        int maxGenerations,
-        int launchAttempts,
-        boolean restartOnCrash,
-        Duration queueTimeout,
-        Path stateDir,
-        StopSignal stopSignal,
-        Optional<String> healthCheckHost,
-        Duration tunnelIdleTimeout,
-        List<AddressRange> trustedProxies,
-        boolean upstreamKeepAliveAll,
-        Buffering buffering,
-        List<EnvFile> envFiles,
-        Instant read) {
+public record Config(DaemonConfig daemon, AppConfig app, Optional<String> controlToken, List<EnvFile> envFiles) {
 
     public Config {
-        env = Map.copyOf(env);
-        trustedProxies = List.copyOf(trustedProxies);
         envFiles = List.copyOf(envFiles);
     }
 
-    /** What the daemon binds once: a change to these waits for a restart. */
-    public DaemonConfig daemon() {
-        return new DaemonConfig(file, host, port, controlHost, controlPort, stateDir, triggerFile, releaseLink);
+    /** The file these settings were read from. */
+    public Path file() {
+        return daemon.file();
     }
 
     /** Where a client finds the daemon. */
     public ControlAddress control() {
-        return new ControlAddress(controlHost, controlPort, controlToken);
-    }
-
-    /** What a deploy launches with these settings. */
-    public AppConfig app() {
-        return new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline,
-                drainTimeout, stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout, tunnelIdleTimeout, trustedProxies, upstreamKeepAliveAll, buffering, read);
+        return new ControlAddress(daemon.controlHost(), daemon.controlPort(), controlToken);
     }
 
     /**
@@ -83,43 +46,45 @@ public record Config(
     /** Like the record's, but with the token hidden: configs get logged. */
     @Override
     public String toString() {
-        StringBuilder out = new StringBuilder("Config[file=").append(file);
+        StringBuilder out = new StringBuilder("Config[file=").append(file());
         settings().forEach((key, value) -> out.append(", ").append(key).append('=').append(value));
         return out.append(']').toString();
     }
 
     private Map<String, String> settings() {
+        DaemonConfig d = daemon;
+        AppConfig a = app;
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("run", printable(run));
-        s.put("healthCheckPath", readiness instanceof Readiness.HealthCheck h ? printable(h.path()) : "-");
-        s.put("warmupTime", readiness instanceof Readiness.Warmup w ? Durations.format(w.time()) : "-");
-        s.put("port", Integer.toString(port));
-        s.put("host", host);
-        s.put("controlPort", Integer.toString(controlPort));
-        s.put("controlHost", controlHost);
+        s.put("run", printable(a.run()));
+        s.put("healthCheckPath", a.readiness() instanceof Readiness.HealthCheck h ? printable(h.path()) : "-");
+        s.put("warmupTime", a.readiness() instanceof Readiness.Warmup w ? Durations.format(w.time()) : "-");
+        s.put("port", Integer.toString(d.port()));
+        s.put("host", d.host());
+        s.put("controlPort", Integer.toString(d.controlPort()));
+        s.put("controlHost", d.controlHost());
         s.put("controlToken", controlToken.isPresent() ? "(set)" : "-");
-        s.put("workingDir", printable(workingDir.toString()));
-        s.put("env", env.isEmpty() ? "-" : String.join(", ", new TreeSet<>(env.keySet())) + " (values not shown)");
+        s.put("workingDir", printable(a.workingDir().toString()));
+        s.put("env", a.env().isEmpty() ? "-" : String.join(", ", new TreeSet<>(a.env().keySet())) + " (values not shown)");
         s.put("envFile", envFiles.isEmpty() ? "-" : String.join(", ", envFiles.stream().map(f -> printable(f.toString())).toList()));
-        s.put("triggerFile", triggerFile.map(p -> printable(p.toString())).orElse("-"));
-        s.put("releaseLink", releaseLink.map(p -> printable(p.toString())).orElse("-"));
-        s.put("healthTimeout", Durations.format(healthTimeout));
-        s.put("healthDeadline", Durations.format(healthDeadline));
-        s.put("drainTimeout", Durations.format(drainTimeout));
-        s.put("stopTimeout", Durations.format(stopTimeout));
-        s.put("maxGenerations", Integer.toString(maxGenerations));
-        s.put("launchAttempts", Integer.toString(launchAttempts));
-        s.put("restartOnCrash", Boolean.toString(restartOnCrash));
-        s.put("queueTimeout", Durations.format(queueTimeout));
-        s.put("stateDir", printable(stateDir.toString()));
-        s.put("stopSignal", stopSignal.name());
-        s.put("healthCheckHost", healthCheckHost.orElse("-"));
-        s.put("tunnelIdleTimeout", Durations.format(tunnelIdleTimeout));
-        s.put("trustedProxies", String.join(", ", trustedProxies.stream().map(AddressRange::toString).toList()));
-        s.put("upstreamKeepAlive", upstreamKeepAliveAll ? "all" : "replayable");
-        s.put("requestBuffering", Boolean.toString(buffering.requests()));
-        s.put("maxRequestBody", ByteSize.format(buffering.maxRequestBody()));
-        s.put("maxResponseBuffer", ByteSize.format(buffering.maxResponseBuffer()));
+        s.put("triggerFile", d.triggerFile().map(p -> printable(p.toString())).orElse("-"));
+        s.put("releaseLink", d.releaseLink().map(p -> printable(p.toString())).orElse("-"));
+        s.put("healthTimeout", Durations.format(a.healthTimeout()));
+        s.put("healthDeadline", Durations.format(a.healthDeadline()));
+        s.put("drainTimeout", Durations.format(a.drainTimeout()));
+        s.put("stopTimeout", Durations.format(a.stopTimeout()));
+        s.put("maxGenerations", Integer.toString(a.maxGenerations()));
+        s.put("launchAttempts", Integer.toString(a.launchAttempts()));
+        s.put("restartOnCrash", Boolean.toString(a.restartOnCrash()));
+        s.put("queueTimeout", Durations.format(a.queueTimeout()));
+        s.put("stateDir", printable(d.stateDir().toString()));
+        s.put("stopSignal", a.stopSignal().name());
+        s.put("healthCheckHost", a.healthCheckHost().orElse("-"));
+        s.put("tunnelIdleTimeout", Durations.format(a.tunnelIdleTimeout()));
+        s.put("trustedProxies", String.join(", ", a.trustedProxies().stream().map(AddressRange::toString).toList()));
+        s.put("upstreamKeepAlive", a.upstreamKeepAliveAll() ? "all" : "replayable");
+        s.put("requestBuffering", Boolean.toString(a.buffering().requests()));
+        s.put("maxRequestBody", ByteSize.format(a.buffering().maxRequestBody()));
+        s.put("maxResponseBuffer", ByteSize.format(a.buffering().maxResponseBuffer()));
         return s;
     }
 

@@ -362,9 +362,11 @@ public final class ConfigLoader {
             boolean keepAliveAll = upstreamKeepAlive();
             Buffering buffering = new Buffering(bool("requestBuffering", true),
                     size("maxRequestBody", Buffering.MAX_REQUEST_BODY), size("maxResponseBuffer", Buffering.MAX_RESPONSE_BUFFER));
-            return new Config(file, run, readiness, host, port, controlHost, controlPort, controlToken, workingDir, env,
-                    triggerFile, releaseLink, healthTimeout, healthDeadline, drainTimeout, stopTimeout, maxGenerations,
-                    launchAttempts, restartOnCrash, queueTimeout, stateDir, stopSignal, healthCheckHost, tunnelIdleTimeout, trustedProxies, keepAliveAll, buffering, envFiles, Instant.now());
+            return new Config(new DaemonConfig(file, host, port, controlHost, controlPort, stateDir, triggerFile, releaseLink),
+                    new AppConfig(run, readiness, healthCheckHost, workingDir, env, healthTimeout, healthDeadline, drainTimeout,
+                            stopTimeout, stopSignal, maxGenerations, launchAttempts, restartOnCrash, queueTimeout,
+                            tunnelIdleTimeout, trustedProxies, keepAliveAll, buffering, Instant.now()),
+                    controlToken, envFiles);
         }
 
         ControlAddress control() throws ConfigException {

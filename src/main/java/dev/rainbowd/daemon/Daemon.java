@@ -3,6 +3,7 @@ package dev.rainbowd.daemon;
 import dev.rainbowd.config.Config;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.config.ConfigSource;
+import dev.rainbowd.config.DaemonConfig;
 import dev.rainbowd.control.ControlServer;
 import dev.rainbowd.control.ControlToken;
 import dev.rainbowd.deploy.DeployResult;
@@ -76,10 +77,11 @@ public final class Daemon implements AutoCloseable {
     private Daemon(Config config, StateStore store, String daemonId, Optional<PassedSocket> passedSocket) {
         this.config = config;
         this.passedSocket = passedSocket;
-        this.probe = new HealthProbe(config.healthTimeout());
+        DaemonConfig bound = config.daemon();
+        this.probe = new HealthProbe(config.app().healthTimeout());
         // Every deploy reads the file again, with the environment the daemon started in.
         ConfigSource source = () -> ConfigLoader.load(config.file());
-        this.deployer = new Deployer(config, source, new Launcher(config.stateDir(), daemonId), probe, traffic, store);
+        this.deployer = new Deployer(config, source, new Launcher(bound.stateDir(), daemonId), probe, traffic, store);
 
         QueuedThreadPool threads = new ProxyThreadPool();
         threads.setName("rainbowd");
@@ -87,13 +89,13 @@ public final class Daemon implements AutoCloseable {
         HttpConfiguration proxyHttp = ProxyRouter.httpConfiguration();
         HttpConfiguration controlHttp = new HttpConfiguration(proxyHttp);
         controlHttp.setUriCompliance(UriCompliance.DEFAULT); // the control API reads its own paths: strict
-        proxyConnector = connector("proxy", config.host(), config.port(), proxyHttp, ProxyThreadPool.EVENT_LOOPS);
-        controlConnector = connector("control", config.controlHost(), config.controlPort(), controlHttp, 1);
+        proxyConnector = connector("proxy", bound.host(), bound.port(), proxyHttp, ProxyThreadPool.EVENT_LOOPS);
+        controlConnector = connector("control", bound.controlHost(), bound.controlPort(), controlHttp, 1);
         server.addConnector(proxyConnector);
         server.addConnector(controlConnector);
         descriptors = new DescriptorBudget(server, proxyConnector, controlConnector);
 
-        ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT, config.stateDir());
+        ProxyRouter router = new ProxyRouter(traffic, IDLE_TIMEOUT, bound.stateDir());
         Metrics metrics = new Metrics(deployer, router);
         deployer.listener(new Deployer.Listener() {
             @Override
@@ -115,8 +117,8 @@ public final class Daemon implements AutoCloseable {
         });
         requests = new GracefulHandler(router);
         Handler proxy = requests;
-        Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source), config.controlHost(),
-                config.controlPort());
+        Handler control = new ControlServer(deployer, metrics, new ControlToken(config, source), bound.controlHost(),
+                bound.controlPort());
         server.setHandler(new ByConnector(proxy, control, controlConnector));
         server.setStopAtShutdown(false);
         // close() waits for the requests itself (up to drainTimeout) before it stops the server:
@@ -140,48 +142,49 @@ public final class Daemon implements AutoCloseable {
     /** Binds both ports and starts the first generation (without waiting for it). */
     public static Daemon start(Config config) throws StartupException {
         Optional<PassedSocket> passed = PassedSocket.fromEnvironment();
-        StateDir dir = StateDir.open(config.stateDir());
+        DaemonConfig bound = config.daemon();
+        StateDir dir = StateDir.open(bound.stateDir());
         StateStore store = new StateStore(dir.path(), dir.daemonId());
         try {
-            store.stopOrphans(config.stopSignal(), config.stopTimeout()); // before we launch anything of our own
+            store.stopOrphans(config.app().stopSignal(), config.app().stopTimeout()); // before we launch anything of our own
         } catch (IOException e) {
             dir.close();
-            throw new StartupException("cannot read the state in " + config.stateDir() + ": " + rootMessage(e));
+            throw new StartupException("cannot read the state in " + bound.stateDir() + ": " + rootMessage(e));
         }
         Daemon d = new Daemon(config, store, dir.daemonId(), passed);
         d.stateDir = dir;
         // Each listener bound on its own first, so that the error names the one that failed.
-        d.bind(d.proxyConnector, config.host(), config.port(), "the proxy", "host, port");
-        d.bind(d.controlConnector, config.controlHost(), config.controlPort(), "the control API", "controlHost, controlPort");
+        d.bind(d.proxyConnector, bound.host(), bound.port(), "the proxy", "host, port");
+        d.bind(d.controlConnector, bound.controlHost(), bound.controlPort(), "the control API", "controlHost, controlPort");
         try {
             d.server.start();
             d.descriptors.apply();
         } catch (Exception e) {
             d.close();
-            throw new StartupException("cannot start the listeners on " + config.host() + ":" + config.port() + " and "
-                    + config.controlHost() + ":" + config.controlPort() + ": " + rootMessage(e));
+            throw new StartupException("cannot start the listeners on " + bound.host() + ":" + bound.port() + " and "
+                    + bound.controlHost() + ":" + bound.controlPort() + ": " + rootMessage(e));
         }
         if (passed.isEmpty()) {
-            log.info("rainbowd listening on {}:{} (proxy, bound itself) and {}:{} (control), state in {}", config.host(),
-                    d.proxyPort(), config.controlHost(), d.controlPort(), config.stateDir());
+            log.info("rainbowd listening on {}:{} (proxy, bound itself) and {}:{} (control), state in {}", bound.host(),
+                    d.proxyPort(), bound.controlHost(), d.controlPort(), bound.stateDir());
         } else {
             PassedSocket p = passed.get();
-            if (!p.matches(config.host(), config.port())) {
+            if (!p.matches(bound.host(), bound.port())) {
                 log.warn("the passed proxy socket is {}:{} but the config says {}:{}: serving on the passed socket"
                         + " (make the socket unit's ListenStream= and the config's host and port agree)",
-                        p.address().getAddress().getHostAddress(), p.address().getPort(), config.host(), config.port());
+                        p.address().getAddress().getHostAddress(), p.address().getPort(), bound.host(), bound.port());
             }
             log.info("rainbowd listening on {}:{} (proxy, on the socket passed as {}) and {}:{} (control), state in {}",
-                    p.address().getAddress().getHostAddress(), d.proxyPort(), p.describe(), config.controlHost(),
-                    d.controlPort(), config.stateDir());
+                    p.address().getAddress().getHostAddress(), d.proxyPort(), p.describe(), bound.controlHost(),
+                    d.controlPort(), bound.stateDir());
         }
         d.deployer.request(Trigger.STARTUP);
-        if (config.triggerFile().isPresent() || config.releaseLink().isPresent()) {
+        if (bound.triggerFile().isPresent() || bound.releaseLink().isPresent()) {
             try {
-                d.watcher = new TriggerWatcher(config.triggerFile(), config.releaseLink(), d.deployer::request);
+                d.watcher = new TriggerWatcher(bound.triggerFile(), bound.releaseLink(), d.deployer::request);
             } catch (IOException e) {
                 d.close();
-                throw new StartupException("cannot watch " + config.triggerFile().or(config::releaseLink).orElseThrow()
+                throw new StartupException("cannot watch " + bound.triggerFile().or(bound::releaseLink).orElseThrow()
                         + ": " + rootMessage(e));
             }
             d.watcher.start();

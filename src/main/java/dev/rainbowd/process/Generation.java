@@ -87,7 +87,7 @@ public final class Generation {
 
     /** How the state store records this generation. */
     StateStore.Entry stateEntry() {
-        long start = process.toHandle().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        long start = process.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
         long app = pid(); // the pidfile's, once the app wrote it: the one an orphan cleanup should SIGTERM
         return new StateStore.Entry(number, process.pid(), start, app != process.pid() ? app : 0, port);
     }

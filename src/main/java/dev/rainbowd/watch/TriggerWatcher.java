@@ -11,8 +11,9 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.HashSet;
-import java.util.Set;
+import java.util.LinkedHashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -77,7 +78,7 @@ public final class TriggerWatcher implements AutoCloseable {
     }
 
     private Iterable<Path> directories() {
-        java.util.Set<Path> dirs = new java.util.LinkedHashSet<>();
+        Set<Path> dirs = new LinkedHashSet<>();
         triggerFile.ifPresent(f -> dirs.add(f.getParent()));
         releaseLink.ifPresent(l -> dirs.add(l.path().getParent()));
         return dirs;

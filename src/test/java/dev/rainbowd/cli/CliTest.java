@@ -5,21 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Ports;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,7 +78,7 @@ class CliTest {
     @Test
     void checkPrintsTheEffectiveSettings() throws Exception {
         Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults());
-        int port = dev.rainbowd.config.ConfigLoader.load(file).port();
+        int port = ConfigLoader.load(file).daemon().port();
 
         Run r = cli("check", "-c", file.toString());
 
@@ -296,7 +304,7 @@ class CliTest {
             watcher.start();
             TestDaemon.await("two refreshes", () -> out.toString().split("STATE ", -1).length - 1 >= 2, Duration.ofSeconds(10));
             assertEquals(200, d.controlPost("/redeploy?wait=true").statusCode());
-            TestDaemon.await("the refresh showing generation 2", () -> java.util.regex.Pattern.compile("(?m)^live\\s+2\\s").matcher(out.toString()).find(), Duration.ofSeconds(10));
+            TestDaemon.await("the refresh showing generation 2", () -> Pattern.compile("(?m)^live\\s+2\\s").matcher(out.toString()).find(), Duration.ofSeconds(10));
             watcher.interrupt();
             watcher.join(5_000);
             assertEquals(0, code[0]);
@@ -307,7 +315,7 @@ class CliTest {
     @Test
     void statusWatchKeepsWatchingWhileTheDaemonIsDown() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("port", Integer.toString(dev.rainbowd.testing.Ports.freePair())); // the restarted daemon on the same ports
+        s.put("port", Integer.toString(Ports.freePair())); // the restarted daemon on the same ports
         StringWriter out = new StringWriter();
         int[] code = {-1};
         Thread watcher;
@@ -321,7 +329,7 @@ class CliTest {
             TestDaemon.await("the first refresh", () -> out.toString().contains("STATE "), Duration.ofSeconds(10));
         }
         try {
-            int controlPort = dev.rainbowd.config.ConfigLoader.load(dir.resolve("rainbow.yaml")).controlPort();
+            int controlPort = ConfigLoader.load(dir.resolve("rainbow.yaml")).daemon().controlPort();
             TestDaemon.await("a refresh saying unreachable", () -> out.toString().contains("unreachable"), Duration.ofSeconds(15));
             String down = out.toString().substring(out.toString().indexOf("unreachable"));
             assertTrue(down.lines().findFirst().orElseThrow().contains("127.0.0.1:" + controlPort), down);
@@ -329,7 +337,7 @@ class CliTest {
             int seen = out.toString().length();
             try (TestDaemon second = TestDaemon.start(dir, s).awaitLive()) {
                 TestDaemon.await("a refresh showing the restarted daemon's generation",
-                        () -> java.util.regex.Pattern.compile("(?m)^live\\s+1\\s").matcher(out.toString().substring(seen)).find(),
+                        () -> Pattern.compile("(?m)^live\\s+1\\s").matcher(out.toString().substring(seen)).find(),
                         Duration.ofSeconds(15));
             }
         } finally {
@@ -367,7 +375,7 @@ class CliTest {
 
     @Test
     void ageIsShortAndHuman() {
-        java.time.Instant now = java.time.Instant.parse("2026-11-24T12:00:00Z");
+        Instant now = Instant.parse("2026-11-24T12:00:00Z");
         assertEquals("5s", StatusCommand.age("2026-11-24T11:59:55Z", now));
         assertEquals("3m12s", StatusCommand.age("2026-11-24T11:56:48Z", now));
         assertEquals("2h05m", StatusCommand.age("2026-11-24T09:55:00Z", now));
@@ -400,7 +408,7 @@ class CliTest {
     @Test
     void clientCommandsExit2WhenNothingListens() throws Exception {
         Path file = TestDaemon.writeConfig(dir, TestDaemon.defaults()); // free ports, no daemon
-        int controlPort = dev.rainbowd.config.ConfigLoader.load(file).controlPort();
+        int controlPort = ConfigLoader.load(file).daemon().controlPort();
 
         for (String[] args : List.of(
                 new String[] {"status", "-c", file.toString()},
@@ -436,7 +444,7 @@ class CliTest {
     @Test
     void redeployOfAFileWithATypoExits1WithChecksLineAndStatusStillAnswers() throws Exception {
         try (TestDaemon d = start()) {
-            Files.writeString(dir.resolve("rainbow.yaml"), "healthTimout: 1s\n", java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(dir.resolve("rainbow.yaml"), "healthTimout: 1s\n", StandardOpenOption.APPEND);
             Run check = cli("check", "-c", file());
             assertEquals(78, check.code());
 
@@ -459,7 +467,7 @@ class CliTest {
     @Test
     void redeploySaysWhichChangesWaitForARestart() throws Exception {
         try (TestDaemon d = start()) {
-            Files.writeString(dir.resolve("rainbow.yaml"), "host: localhost\n", java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(dir.resolve("rainbow.yaml"), "host: localhost\n", StandardOpenOption.APPEND);
 
             Run r = cli("redeploy", "--quiet", "-c", file());
 
@@ -477,7 +485,7 @@ class CliTest {
         Run r = cli("--version");
 
         assertEquals(0, r.code());
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        Matcher m = Pattern.compile(
                 "rainbowd \\d+\\.\\d+\\.\\d+\\S* \\(commit ([0-9a-f]{12,40}(-dirty)?|unknown)\\)\\R").matcher(r.out());
         assertTrue(m.matches(), r.out());
         assertFalse(r.out().contains("${"), "version was not filtered: " + r.out());
@@ -486,7 +494,7 @@ class CliTest {
         Process git;
         try {
             git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return; // no git on this machine: nothing to compare with
         }
         String head = new String(git.getInputStream().readAllBytes()).strip();
@@ -495,11 +503,11 @@ class CliTest {
 
     @Test
     void aBuildOutsideGitHasAnUnknownCommit() {
-        java.util.Properties unfiltered = new java.util.Properties();
+        Properties unfiltered = new Properties();
         unfiltered.setProperty("version", "0.1.0");
         unfiltered.setProperty("commit", "${git.commit}");
         assertEquals("rainbowd 0.1.0 (commit unknown)", Main.Version.describe(unfiltered));
-        assertEquals("rainbowd unknown (commit unknown)", Main.Version.describe(new java.util.Properties()));
+        assertEquals("rainbowd unknown (commit unknown)", Main.Version.describe(new Properties()));
     }
 
     @Test

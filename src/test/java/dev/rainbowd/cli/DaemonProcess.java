@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.rainbowd.config.Config;
+import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
@@ -74,17 +75,17 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Starts {@code Main [args...] -c config}; ports are read from the config (0 when it is invalid). */
     static DaemonProcess start(Path config, Path logDir, String... args) throws IOException {
-        return start(config, logDir, java.util.Map.of(), args);
+        return start(config, logDir, Map.of(), args);
     }
 
     /** The same, with extra environment variables for the daemon. */
-    static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, String... args)
+    static DaemonProcess start(Path config, Path logDir, Map<String, String> env, String... args)
             throws IOException {
         return start(config, logDir, env, List.of(), args);
     }
 
     /** The same, with extra JVM options too (as in RAINBOWD_JAVA_OPTS). */
-    static DaemonProcess start(Path config, Path logDir, java.util.Map<String, String> env, List<String> jvmOptions,
+    static DaemonProcess start(Path config, Path logDir, Map<String, String> env, List<String> jvmOptions,
             String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Demo.java().toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx128m"));
@@ -141,9 +142,9 @@ final class DaemonProcess implements AutoCloseable {
         int controlPort = 0;
         try {
             Config c = ConfigLoader.load(config);
-            proxyPort = c.port();
-            controlPort = c.controlPort();
-        } catch (dev.rainbowd.config.ConfigException e) {
+            proxyPort = c.daemon().port();
+            controlPort = c.daemon().controlPort();
+        } catch (ConfigException e) {
             // a test of a bad config: the daemon will say so itself
         }
         Files.createDirectories(logDir);
@@ -154,7 +155,7 @@ final class DaemonProcess implements AutoCloseable {
         cmd.add(config.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(config.getParent().toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().putAll(env);

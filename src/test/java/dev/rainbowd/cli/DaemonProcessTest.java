@@ -12,18 +12,22 @@ import dev.rainbowd.testing.Loopback;
 import dev.rainbowd.testing.Procs;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
+import java.io.File;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -107,7 +111,7 @@ class DaemonProcessTest {
         d.awaitLive(Duration.ofSeconds(30));
         assertEquals("before\n", get(d, "/env?name=DEMO_GREETING").body());
         // systemctl reload after an edit: the same port, a new env
-        settings.put("port", Integer.toString(ConfigLoader.load(dir.resolve("rainbow.yaml")).port()));
+        settings.put("port", Integer.toString(ConfigLoader.load(dir.resolve("rainbow.yaml")).daemon().port()));
         settings.put("env", "{DEMO_GREETING: after}");
         config(settings);
 
@@ -220,14 +224,14 @@ class DaemonProcessTest {
             queued.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), d.proxyPort()), 5000);
             queued.setSoTimeout((int) Slack.of(Duration.ofSeconds(20)).toMillis());
             queued.getOutputStream().write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    .getBytes(StandardCharsets.US_ASCII));
             queued.getOutputStream().flush();
             d.await("the proxy to read the request", () -> Loopback.readByPeer(queued), Duration.ofSeconds(5));
 
             d.process().destroy();
 
             // ...is answered at shutdown (503), not left to its queueTimeout.
-            String response = new String(queued.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            String response = new String(queued.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertTrue(response.startsWith("HTTP/1.1 503 "), response);
         }
         assertEquals(0, d.awaitExit(EXIT), "stderr:\n" + d.stderr());
@@ -261,14 +265,14 @@ class DaemonProcessTest {
         Path pids = dir.resolve("launched.pids");
         Map<String, String> s = TestDaemon.defaults();
         s.put("run", "echo $$ >> '" + pids + "'; if [ -e hang ]; then export DEMO_HEALTH_STATUS=503; fi; "
-                + dev.rainbowd.testing.Demo.run());
+                + Demo.run());
         s.put("drainTimeout", "10m"); // generation 1 drains until the kill, however long the steps before it take
         Path file = config(s);
         DaemonProcess first = start(file);
         first.awaitLive(Duration.ofSeconds(30));
         // Generation 1 drains a long request while generation 2 is live ...
-        java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + first.proxyPort() + "/slow?ms=60000")).build(),
+        CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.proxyPort() + "/slow?ms=60000")).build(),
                 HttpResponse.BodyHandlers.ofString());
         first.await("the slow request in flight", () -> first.status().map(st ->
                 Integer.valueOf(1).equals(JsonParse.map(st.get("live")).get("inFlight"))).orElse(false), Duration.ofSeconds(10));
@@ -309,8 +313,8 @@ class DaemonProcessTest {
     }
 
     private static HttpResponse<String> post(DaemonProcess d, String path) throws Exception {
-        return TestDaemon.HTTP.send(java.net.http.HttpRequest.newBuilder(d.control(path))
-                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        return TestDaemon.HTTP.send(HttpRequest.newBuilder(d.control(path))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -359,7 +363,7 @@ class DaemonProcessTest {
     @Test
     void proxyPortTakenExits1WithOneLineNamingThePort() throws Exception {
         Path file = config(launchMarking());
-        int port = ConfigLoader.load(file).port();
+        int port = ConfigLoader.load(file).daemon().port();
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             DaemonProcess d = start(file);
@@ -378,8 +382,8 @@ class DaemonProcessTest {
     @Test
     void controlPortTakenExits1NamingThatPortAlone() throws Exception {
         Path file = config(launchMarking());
-        int port = ConfigLoader.load(file).port();
-        int controlPort = ConfigLoader.load(file).controlPort();
+        int port = ConfigLoader.load(file).daemon().port();
+        int controlPort = ConfigLoader.load(file).daemon().controlPort();
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), controlPort));
             DaemonProcess d = start(file);
@@ -450,7 +454,7 @@ class DaemonProcessTest {
         // A client command of the launcher is not a "rainbowd" to pidof: a SIGHUP would end it (the JVM's default).
         ProcessBuilder client = new ProcessBuilder(LauncherTest.launcher().toString(), "status", "--watch=1", "-c", file.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("watch.out").toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         client.environment().putAll(Map.of("RAINBOWD_JAR", DaemonProcess.pathingJar(dir.resolve("logs")).toString(),
                 "JAVA", Demo.java().toString()));
         Process watch = client.start();
@@ -482,7 +486,7 @@ class DaemonProcessTest {
         String out = new String(p.getInputStream().readAllBytes()).strip();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         if (out.isEmpty()) return List.of();
-        return java.util.Arrays.stream(out.split("\\s+")).map(Long::parseLong).toList();
+        return Arrays.stream(out.split("\\s+")).map(Long::parseLong).toList();
     }
 
     private static String read(Path file) {

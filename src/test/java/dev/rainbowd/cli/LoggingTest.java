@@ -5,11 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.JsonParse;
 import dev.rainbowd.testing.TestDaemon;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,14 +52,14 @@ class LoggingTest {
             String streamLine = events.stream().map(e -> e.get("formattedMessage").toString())
                     .filter(m -> m.startsWith("GET /stream?chunks=3&ms=1 ")).findFirst().orElseThrow();
             assertTrue(streamLine.startsWith("GET /stream?chunks=3&ms=1 200 "
-                    + streamed.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + " "), streamLine);
+                    + streamed.body().getBytes(StandardCharsets.UTF_8).length + " "), streamLine);
             // ISO-8601 with the zone, as journald's and Loki's users read them; not epoch milliseconds
             for (Map<String, Object> e : events) {
                 Object t = e.get("timestamp");
                 assertTrue(t instanceof String s && s.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)"),
                         "timestamp " + t + " in " + e);
-                java.time.OffsetDateTime at = java.time.OffsetDateTime.parse((String) t);
-                assertTrue(Math.abs(Duration.between(at.toInstant(), java.time.Instant.now()).toMinutes()) < 10, "timestamp " + t);
+                OffsetDateTime at = OffsetDateTime.parse((String) t);
+                assertTrue(Math.abs(Duration.between(at.toInstant(), Instant.now()).toMinutes()) < 10, "timestamp " + t);
             }
             assertTrue(lines.get(0).startsWith("{\"timestamp\":\""), "the time first: " + lines.get(0));
             assertTrue(events.stream().anyMatch(e -> e.get("formattedMessage").toString().startsWith("deploy #1: cutover to generation 1 red port")),
@@ -97,7 +102,7 @@ class LoggingTest {
     void aLogbackConfigOfYourOwnReplacesTheBuiltInOne() throws Exception {
         Path log = dir.resolve("custom.log");
         Path xml = dir.resolve("logback.xml");
-        java.nio.file.Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
+        Files.writeString(xml, "<configuration><appender name=\"F\" class=\"ch.qos.logback.core.FileAppender\">"
                 + "<file>" + log + "</file><encoder><pattern>CUSTOM %logger{0} %msg%n</pattern></encoder></appender>"
                 + "<root level=\"INFO\"><appender-ref ref=\"F\"/></root></configuration>");
         Path config = TestDaemon.writeConfig(dir, TestDaemon.defaults());
@@ -114,8 +119,8 @@ class LoggingTest {
 
     private static String read(Path file) {
         try {
-            return java.nio.file.Files.readString(file);
-        } catch (java.io.IOException e) {
+            return Files.readString(file);
+        } catch (IOException e) {
             return "";
         }
     }

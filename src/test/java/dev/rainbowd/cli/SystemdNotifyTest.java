@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.TestDaemon;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +55,7 @@ class SystemdNotifyTest {
 
         Map<String, String> settings = TestDaemon.defaults();
         // The app must not get systemd's socket: it would speak for rainbowd (gunicorn does).
-        settings.put("run", "echo \"NOTIFY_SOCKET=${NOTIFY_SOCKET:-unset}\" > app-env.txt; " + dev.rainbowd.testing.Demo.run());
+        settings.put("run", "echo \"NOTIFY_SOCKET=${NOTIFY_SOCKET:-unset}\" > app-env.txt; " + Demo.run());
         Path config = TestDaemon.writeConfig(dir, settings);
         DaemonProcess d = DaemonProcess.start(config, dir.resolve("logs"), Map.of("NOTIFY_SOCKET", socket.toString()));
         try {
@@ -62,9 +65,9 @@ class SystemdNotifyTest {
             String ready = lines(received).stream().filter(l -> l.contains("READY=1")).findFirst().orElseThrow();
             assertTrue(ready.contains("STATUS=live: generation 1 red port "), ready);
 
-            assertEquals(200, TestDaemon.HTTP.send(java.net.http.HttpRequest.newBuilder(d.control("/redeploy?wait=true"))
-                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(200, TestDaemon.HTTP.send(HttpRequest.newBuilder(d.control("/redeploy?wait=true"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
             TestDaemon.await("a STATUS after the redeploy", () -> lines(received).stream()
                     .anyMatch(l -> l.contains("STATUS=live: generation 2 orange") && l.contains("last deploy #2 live (control")),
                     Duration.ofSeconds(10));

@@ -17,6 +17,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -312,7 +313,7 @@ class ConfigFuzzTest {
         }
         // other encodings of a valid config
         for (String charset : List.of("UTF-16", "UTF-16LE", "UTF-16BE", "UTF-32")) {
-            feed("encoding", BASE.getBytes(java.nio.charset.Charset.forName(charset)), Expect.INVALID);
+            feed("encoding", BASE.getBytes(Charset.forName(charset)), Expect.INVALID);
         }
         feed("encoding", concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, base), Expect.VALID);
         feed("encoding", BASE.replace("\n", "\r\n"), Expect.VALID);

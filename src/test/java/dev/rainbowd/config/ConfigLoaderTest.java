@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,10 +68,10 @@ class ConfigLoaderTest {
     @Test
     void originalJsonLoads() throws Exception {
         Config c = load(write("rainbow.conf.json", ORIGINAL));
-        assertEquals("sh run.sh", c.run());
-        assertEquals(new Readiness.HealthCheck("/health"), c.readiness());
-        assertEquals(7000, c.port());
-        assertEquals(7001, c.controlPort());
+        assertEquals("sh run.sh", c.app().run());
+        assertEquals(new Readiness.HealthCheck("/health"), c.app().readiness());
+        assertEquals(7000, c.daemon().port());
+        assertEquals(7001, c.daemon().controlPort());
         assertEquals(dir.resolve("rainbow.conf.json"), c.file());
     }
 
@@ -79,7 +80,7 @@ class ConfigLoaderTest {
         Config c = load(write("rainbow.conf.json", """
                 {"run": "sh run.sh", "warmupTime": 5000, "port": 7000, "controlPort": 7001}
                 """));
-        assertEquals(new Readiness.Warmup(Duration.ofSeconds(5)), c.readiness());
+        assertEquals(new Readiness.Warmup(Duration.ofSeconds(5)), c.app().readiness());
     }
 
     @Test
@@ -87,8 +88,8 @@ class ConfigLoaderTest {
         Config c = load(write("rainbow.conf.json", """
                 {"run": "cd \\/srv && sh run.sh", "healthCheckPath": "\\/health"}
                 """));
-        assertEquals("cd /srv && sh run.sh", c.run());
-        assertEquals(new Readiness.HealthCheck("/health"), c.readiness());
+        assertEquals("cd /srv && sh run.sh", c.app().run());
+        assertEquals(new Readiness.HealthCheck("/health"), c.app().readiness());
     }
 
     // ---- YAML ----
@@ -96,37 +97,37 @@ class ConfigLoaderTest {
     @Test
     void defaults() throws Exception {
         Config c = load("run: sh run.sh\nhealthCheckPath: /health\n");
-        assertEquals(7000, c.port());
-        assertEquals("127.0.0.1", c.host());
-        assertEquals(7001, c.controlPort());
-        assertEquals("127.0.0.1", c.controlHost());
+        assertEquals(7000, c.daemon().port());
+        assertEquals("127.0.0.1", c.daemon().host());
+        assertEquals(7001, c.daemon().controlPort());
+        assertEquals("127.0.0.1", c.daemon().controlHost());
         assertEquals(Optional.empty(), c.controlToken());
-        assertEquals(dir, c.workingDir());
-        assertEquals(Map.of(), c.env());
-        assertEquals(Optional.empty(), c.triggerFile());
-        assertEquals(Optional.empty(), c.releaseLink());
-        assertEquals(Duration.ofSeconds(2), c.healthTimeout());
-        assertEquals(Duration.ofSeconds(60), c.healthDeadline());
-        assertEquals(Duration.ofSeconds(30), c.drainTimeout());
-        assertEquals(Duration.ofSeconds(10), c.stopTimeout());
-        assertEquals(10, c.maxGenerations());
-        assertEquals(3, c.launchAttempts());
-        assertTrue(c.restartOnCrash());
-        assertEquals(Duration.ofSeconds(30), c.queueTimeout());
-        assertEquals(dir.resolve("tmp/rainbowd-7000"), c.stateDir());
+        assertEquals(dir, c.app().workingDir());
+        assertEquals(Map.of(), c.app().env());
+        assertEquals(Optional.empty(), c.daemon().triggerFile());
+        assertEquals(Optional.empty(), c.daemon().releaseLink());
+        assertEquals(Duration.ofSeconds(2), c.app().healthTimeout());
+        assertEquals(Duration.ofSeconds(60), c.app().healthDeadline());
+        assertEquals(Duration.ofSeconds(30), c.app().drainTimeout());
+        assertEquals(Duration.ofSeconds(10), c.app().stopTimeout());
+        assertEquals(10, c.app().maxGenerations());
+        assertEquals(3, c.app().launchAttempts());
+        assertTrue(c.app().restartOnCrash());
+        assertEquals(Duration.ofSeconds(30), c.app().queueTimeout());
+        assertEquals(dir.resolve("tmp/rainbowd-7000"), c.daemon().stateDir());
     }
 
     @Test
     void controlPortDefaultsToPortPlusOne() throws Exception {
-        assertEquals(8081, load("run: x\nhealthCheckPath: /\nport: 8080\n").controlPort());
+        assertEquals(8081, load("run: x\nhealthCheckPath: /\nport: 8080\n").daemon().controlPort());
     }
 
     @Test
     void nullMeansDefault() throws Exception {
         Config c = load("run: x\nhealthCheckPath: /h\nwarmupTime:\nport: ~\nenv: null\nhealthTimeout:\n");
-        assertEquals(7000, c.port());
-        assertEquals(Map.of(), c.env());
-        assertEquals(Duration.ofSeconds(2), c.healthTimeout());
+        assertEquals(7000, c.daemon().port());
+        assertEquals(Map.of(), c.app().env());
+        assertEquals(Duration.ofSeconds(2), c.app().healthTimeout());
     }
 
     @Test
@@ -154,26 +155,26 @@ class ConfigLoaderTest {
                 queueTimeout: 0
                 stateDir: state/../state2
                 """);
-        assertEquals("sh run.sh $1", c.run());
-        assertEquals(new Readiness.Warmup(Duration.ofMillis(1500)), c.readiness());
-        assertEquals(9000, c.port());
-        assertEquals("0.0.0.0", c.host());
-        assertEquals(9100, c.controlPort());
-        assertEquals("::1", c.controlHost());
+        assertEquals("sh run.sh $1", c.app().run());
+        assertEquals(new Readiness.Warmup(Duration.ofMillis(1500)), c.app().readiness());
+        assertEquals(9000, c.daemon().port());
+        assertEquals("0.0.0.0", c.daemon().host());
+        assertEquals(9100, c.daemon().controlPort());
+        assertEquals("::1", c.daemon().controlHost());
         assertEquals(Optional.of("s3cret-token"), c.controlToken());
-        assertEquals(dir.resolve("app"), c.workingDir());
-        assertEquals(Map.of("A", "b"), c.env());
-        assertEquals(Optional.of(dir.resolve("deploy/trigger")), c.triggerFile());
-        assertEquals(Optional.of(dir.getParent().resolve("releases/current")), c.releaseLink());
-        assertEquals(Duration.ofMillis(250), c.healthTimeout());
-        assertEquals(Duration.ofMinutes(2), c.healthDeadline());
-        assertEquals(Duration.ofSeconds(2), c.drainTimeout());
-        assertEquals(Duration.ofMillis(1500), c.stopTimeout());
-        assertEquals(100, c.maxGenerations());
-        assertEquals(1, c.launchAttempts());
-        assertFalse(c.restartOnCrash());
-        assertEquals(Duration.ZERO, c.queueTimeout());
-        assertEquals(dir.resolve("state2"), c.stateDir());
+        assertEquals(dir.resolve("app"), c.app().workingDir());
+        assertEquals(Map.of("A", "b"), c.app().env());
+        assertEquals(Optional.of(dir.resolve("deploy/trigger")), c.daemon().triggerFile());
+        assertEquals(Optional.of(dir.getParent().resolve("releases/current")), c.daemon().releaseLink());
+        assertEquals(Duration.ofMillis(250), c.app().healthTimeout());
+        assertEquals(Duration.ofMinutes(2), c.app().healthDeadline());
+        assertEquals(Duration.ofSeconds(2), c.app().drainTimeout());
+        assertEquals(Duration.ofMillis(1500), c.app().stopTimeout());
+        assertEquals(100, c.app().maxGenerations());
+        assertEquals(1, c.app().launchAttempts());
+        assertFalse(c.app().restartOnCrash());
+        assertEquals(Duration.ZERO, c.app().queueTimeout());
+        assertEquals(dir.resolve("state2"), c.daemon().stateDir());
     }
 
     @Test
@@ -193,10 +194,10 @@ class ConfigLoaderTest {
                   EMPTY: ""
                   QUOTED: "007"
                 """);
-        assertFalse(c.restartOnCrash());
-        assertEquals(8000, c.port());
+        assertFalse(c.app().restartOnCrash());
+        assertEquals(8000, c.daemon().port());
         assertEquals(Map.of("DEBUG", "yes", "LEGACY", "on", "VERSION", "1.10", "HEX", "0x1F", "N", "42",
-                "FLAG", "true", "EMPTY", "", "QUOTED", "007"), c.env());
+                "FLAG", "true", "EMPTY", "", "QUOTED", "007"), c.app().env());
     }
 
     @Test
@@ -210,15 +211,15 @@ class ConfigLoaderTest {
                 env:
                   CHECK: *p
                 """);
-        assertEquals("cd /srv\nexec sh run.sh\n", c.run());
-        assertEquals(new Readiness.HealthCheck("/health?full=1"), c.readiness());
-        assertEquals(Map.of("CHECK", "/health?full=1"), c.env());
+        assertEquals("cd /srv\nexec sh run.sh\n", c.app().run());
+        assertEquals(new Readiness.HealthCheck("/health?full=1"), c.app().readiness());
+        assertEquals(Map.of("CHECK", "/health?full=1"), c.app().env());
     }
 
     @Test
     void bomAndCrlfAreFine() throws Exception {
         Config c = load("\uFEFFrun: sh run.sh\r\nhealthCheckPath: /health\r\n");
-        assertEquals("sh run.sh", c.run());
+        assertEquals("sh run.sh", c.app().run());
     }
 
     // ---- paths ----
@@ -234,12 +235,12 @@ class ConfigLoaderTest {
                 releaseLink: current
                 stateDir: /var/lib/../lib/rainbow
                 """));
-        assertEquals(dir.resolve("conf/app"), c.workingDir());
-        assertEquals(dir.resolve("deploy/trigger"), c.triggerFile().orElseThrow());
-        assertEquals(dir.resolve("conf/current"), c.releaseLink().orElseThrow());
-        assertEquals(Path.of("/var/lib/rainbow"), c.stateDir());
-        assertEquals(dir.resolve("conf"), c.workingDir().getParent());
-        assertTrue(c.workingDir().isAbsolute());
+        assertEquals(dir.resolve("conf/app"), c.app().workingDir());
+        assertEquals(dir.resolve("deploy/trigger"), c.daemon().triggerFile().orElseThrow());
+        assertEquals(dir.resolve("conf/current"), c.daemon().releaseLink().orElseThrow());
+        assertEquals(Path.of("/var/lib/rainbow"), c.daemon().stateDir());
+        assertEquals(dir.resolve("conf"), c.app().workingDir().getParent());
+        assertTrue(c.app().workingDir().isAbsolute());
     }
 
     @Test
@@ -247,22 +248,22 @@ class ConfigLoaderTest {
         Files.createDirectories(dir.resolve("releases/v1"));
         Files.createSymbolicLink(dir.resolve("current"), dir.resolve("releases/v1"));
         Config c = load("run: x\nhealthCheckPath: /\nreleaseLink: current\nworkingDir: current\n");
-        assertEquals(dir.resolve("current"), c.releaseLink().orElseThrow());
-        assertEquals(dir.resolve("current"), c.workingDir());
+        assertEquals(dir.resolve("current"), c.daemon().releaseLink().orElseThrow());
+        assertEquals(dir.resolve("current"), c.app().workingDir());
     }
 
     @Test
     void tildeMeansHome() throws Exception {
         Path file = write("rainbow.yaml", "run: x\nhealthCheckPath: /\ntriggerFile: ~/deploy/now\n");
         Config c = ConfigLoader.load(file, Map.of("HOME", "/home/app"), dir.resolve("none"));
-        assertEquals(Path.of("/home/app/deploy/now"), c.triggerFile().orElseThrow());
+        assertEquals(Path.of("/home/app/deploy/now"), c.daemon().triggerFile().orElseThrow());
     }
 
     @Test
     void pathsNeedNotExist() throws Exception {
         Config c = load("run: x\nhealthCheckPath: /\ntriggerFile: a/b/c\nreleaseLink: nope\nstateDir: s\n");
-        assertFalse(Files.exists(c.triggerFile().orElseThrow()));
-        assertFalse(Files.exists(c.stateDir()));
+        assertFalse(Files.exists(c.daemon().triggerFile().orElseThrow()));
+        assertFalse(Files.exists(c.daemon().stateDir()));
     }
 
     // ---- stateDir default ----
@@ -271,7 +272,7 @@ class ConfigLoaderTest {
     void stateDirUsesRunRainbowWhenWritable() throws Exception {
         Path base = Files.createDirectories(dir.resolve("run-rainbow"));
         Path file = write("rainbow.yaml", "run: x\nhealthCheckPath: /\nport: 7200\n");
-        assertEquals(base.resolve("7200"), ConfigLoader.load(file, Map.of("TMPDIR", "/elsewhere"), base).stateDir());
+        assertEquals(base.resolve("7200"), ConfigLoader.load(file, Map.of("TMPDIR", "/elsewhere"), base).daemon().stateDir());
     }
 
     @Test
@@ -291,7 +292,7 @@ class ConfigLoaderTest {
         // and through the loader
         Path file = write("shop.yaml", "run: x\nhealthCheckPath: /\nport: 7200\n");
         assertEquals(instance.resolve("7200"),
-                ConfigLoader.load(file, Map.of("RUNTIME_DIRECTORY", instance.toString()), runBase).stateDir());
+                ConfigLoader.load(file, Map.of("RUNTIME_DIRECTORY", instance.toString()), runBase).daemon().stateDir());
     }
 
     @Test
@@ -324,7 +325,7 @@ class ConfigLoaderTest {
 
     @Test
     void stateDirDependsOnPort() throws Exception {
-        assertEquals(dir.resolve("tmp/rainbowd-9000"), load("run: x\nhealthCheckPath: /\nport: 9000\n").stateDir());
+        assertEquals(dir.resolve("tmp/rainbowd-9000"), load("run: x\nhealthCheckPath: /\nport: 9000\n").daemon().stateDir());
     }
 
     // ---- locate ----
@@ -466,7 +467,7 @@ class ConfigLoaderTest {
         fails("run: x\npört: 7000\n", "unknown key \"pört\" (did you mean \"port\"?)");
         String m = fails("run: x\n\"\u2603\u200b\": 1\n", "unknown key \"\u2603\u200b\"");
         assertFalse(m.contains("did you mean"), m);
-        assertEquals("\u00e9", load("run: x\nhealthCheckPath: /\nenv: {\u00c9T\u00c9: \u00e9}\n").env().get("\u00c9T\u00c9"));
+        assertEquals("\u00e9", load("run: x\nhealthCheckPath: /\nenv: {\u00c9T\u00c9: \u00e9}\n").app().env().get("\u00c9T\u00c9"));
     }
 
     @Test
@@ -628,13 +629,13 @@ class ConfigLoaderTest {
 
     @Test
     void warmupTimeZeroIsAValueNotAbsent() throws Exception {
-        assertEquals(new Readiness.Warmup(Duration.ZERO), load("run: x\nwarmupTime: 0\n").readiness());
+        assertEquals(new Readiness.Warmup(Duration.ZERO), load("run: x\nwarmupTime: 0\n").app().readiness());
     }
 
     @Test
     void numbersAndBooleansInEnvBecomeTheirText() throws Exception {
         Config c = load("run: x\nhealthCheckPath: /\nenv: {A: 1, B: false, C: 2.50, D: ~/x}\n");
-        assertEquals(Map.of("A", "1", "B", "false", "C", "2.50", "D", "~/x"), c.env());
+        assertEquals(Map.of("A", "1", "B", "false", "C", "2.50", "D", "~/x"), c.app().env());
     }
 
     // ---- printing effective settings ----
@@ -684,7 +685,7 @@ class ConfigLoaderTest {
             Path fixture = Path.of("src/test/resources/config", name);
             Files.copy(fixture, dir.resolve(name));
             Files.createDirectories(dir.resolve("app"));
-            assertEquals("sh run.sh", load(dir.resolve(name)).run(), name);
+            assertEquals("sh run.sh", load(dir.resolve(name)).app().run(), name);
         }
     }
 
@@ -692,10 +693,10 @@ class ConfigLoaderTest {
 
     @Test
     void stopSignalTakesANameWithOrWithoutSig() throws Exception {
-        assertEquals(StopSignal.TERM, load("run: x\nhealthCheckPath: /\n").stopSignal());
-        assertEquals(StopSignal.QUIT, load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").stopSignal());
-        assertEquals(StopSignal.INT, load("run: x\nhealthCheckPath: /\nstopSignal: SIGINT\n").stopSignal());
-        assertEquals(StopSignal.WINCH, load("run: x\nhealthCheckPath: /\nstopSignal: winch\n").stopSignal());
+        assertEquals(StopSignal.TERM, load("run: x\nhealthCheckPath: /\n").app().stopSignal());
+        assertEquals(StopSignal.QUIT, load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").app().stopSignal());
+        assertEquals(StopSignal.INT, load("run: x\nhealthCheckPath: /\nstopSignal: SIGINT\n").app().stopSignal());
+        assertEquals(StopSignal.WINCH, load("run: x\nhealthCheckPath: /\nstopSignal: winch\n").app().stopSignal());
         assertTrue(load("run: x\nhealthCheckPath: /\nstopSignal: QUIT\n").describe().contains("stopSignal        = QUIT"));
     }
 
@@ -708,11 +709,11 @@ class ConfigLoaderTest {
 
     @Test
     void healthCheckHostIsAHostHeader() throws Exception {
-        assertEquals(Optional.empty(), load("run: x\nhealthCheckPath: /\n").healthCheckHost());
+        assertEquals(Optional.empty(), load("run: x\nhealthCheckPath: /\n").app().healthCheckHost());
         assertEquals(Optional.of("shop.example.com"),
-                load("run: x\nhealthCheckPath: /\nhealthCheckHost: shop.example.com\n").healthCheckHost());
+                load("run: x\nhealthCheckPath: /\nhealthCheckHost: shop.example.com\n").app().healthCheckHost());
         assertEquals(Optional.of("shop.example.com:443"),
-                load("run: x\nhealthCheckPath: /\nhealthCheckHost: 'shop.example.com:443'\n").healthCheckHost());
+                load("run: x\nhealthCheckPath: /\nhealthCheckHost: 'shop.example.com:443'\n").app().healthCheckHost());
         fails("run: x\nhealthCheckPath: /\nhealthCheckHost: 'shop example'\n", "healthCheckHost: \"shop example\" is not a host name");
         fails("run: x\nhealthCheckPath: /\nhealthCheckHost: \"a\\r\\nX-Injected: 1\"\n", "healthCheckHost: ", "is not a host name");
         fails("run: x\nwarmupTime: 1s\nhealthCheckHost: shop.example.com\n", "without healthCheckPath nothing is probed");
@@ -721,12 +722,12 @@ class ConfigLoaderTest {
     @Test
     void trustedProxiesTakesAddressesAndRanges() throws Exception {
         assertEquals("127.0.0.0/8, 0:0:0:0:0:0:0:1/128", String.join(", ",
-                load("run: x\nhealthCheckPath: /\n").trustedProxies().stream().map(Object::toString).toList()));
+                load("run: x\nhealthCheckPath: /\n").app().trustedProxies().stream().map(Object::toString).toList()));
         Config c = load("run: x\nhealthCheckPath: /\ntrustedProxies: [10.0.0.0/8, '::1', 192.168.1.7]\n");
-        assertEquals(3, c.trustedProxies().size());
-        assertTrue(c.trustedProxies().get(0).contains(java.net.InetAddress.getByName("10.200.3.4")));
-        assertFalse(c.trustedProxies().get(0).contains(java.net.InetAddress.getByName("11.0.0.1")));
-        assertEquals(List.of(), load("run: x\nhealthCheckPath: /\ntrustedProxies: []\n").trustedProxies());
+        assertEquals(3, c.app().trustedProxies().size());
+        assertTrue(c.app().trustedProxies().get(0).contains(InetAddress.getByName("10.200.3.4")));
+        assertFalse(c.app().trustedProxies().get(0).contains(InetAddress.getByName("11.0.0.1")));
+        assertEquals(List.of(), load("run: x\nhealthCheckPath: /\ntrustedProxies: []\n").app().trustedProxies());
         fails("run: x\nhealthCheckPath: /\ntrustedProxies: [proxy.example.com]\n", "trustedProxies: \"proxy.example.com\" is not an IP address or CIDR");
         fails("run: x\nhealthCheckPath: /\ntrustedProxies: 10.0.0.0/33\n", "trustedProxies: \"10.0.0.0/33\"");
         fails("run: x\nhealthCheckPath: /\ntrustedProxies: '7000'\n", "trustedProxies: \"7000\"");
@@ -734,21 +735,21 @@ class ConfigLoaderTest {
 
     @Test
     void upstreamKeepAliveIsReplayableOrAll() throws Exception {
-        assertFalse(load("run: x\nhealthCheckPath: /\n").upstreamKeepAliveAll());
-        assertTrue(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: all\n").upstreamKeepAliveAll());
-        assertFalse(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: replayable\n").upstreamKeepAliveAll());
+        assertFalse(load("run: x\nhealthCheckPath: /\n").app().upstreamKeepAliveAll());
+        assertTrue(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: all\n").app().upstreamKeepAliveAll());
+        assertFalse(load("run: x\nhealthCheckPath: /\nupstreamKeepAlive: replayable\n").app().upstreamKeepAliveAll());
         fails("run: x\nhealthCheckPath: /\nupstreamKeepAlive: sometimes\n", "upstreamKeepAlive: \"sometimes\" is not replayable or all");
     }
 
     @Test
     void bufferingKeysTakeSizesAsNginxWritesThem() throws Exception {
-        Buffering defaults = load("run: x\nhealthCheckPath: /\n").buffering();
+        Buffering defaults = load("run: x\nhealthCheckPath: /\n").app().buffering();
         assertEquals(new Buffering(true, 100L << 20, 64L << 20), defaults);
-        Buffering b = load("run: x\nhealthCheckPath: /\nrequestBuffering: false\nmaxRequestBody: 1g\nmaxResponseBuffer: 512K\n").buffering();
+        Buffering b = load("run: x\nhealthCheckPath: /\nrequestBuffering: false\nmaxRequestBody: 1g\nmaxResponseBuffer: 512K\n").app().buffering();
         assertEquals(new Buffering(false, 1L << 30, 512L << 10), b);
-        assertEquals(0, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 0\n").buffering().maxRequestBody());
-        assertEquals(1500, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 1500\n").buffering().maxRequestBody());
-        assertEquals(10L << 20, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 10MB\n").buffering().maxRequestBody());
+        assertEquals(0, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 0\n").app().buffering().maxRequestBody());
+        assertEquals(1500, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 1500\n").app().buffering().maxRequestBody());
+        assertEquals(10L << 20, load("run: x\nhealthCheckPath: /\nmaxRequestBody: 10MB\n").app().buffering().maxRequestBody());
         fails("run: x\nhealthCheckPath: /\nmaxRequestBody: 10x\n", "maxRequestBody: \"10x\" is not a size (use a number of bytes or 64k, 100m, 1g)");
         fails("run: x\nhealthCheckPath: /\nmaxResponseBuffer: -1\n", "maxResponseBuffer: -1 is negative");
         fails("run: x\nhealthCheckPath: /\nmaxResponseBuffer: 2048g\n", "maxResponseBuffer: \"2048g\" is more than 1024g");
@@ -772,7 +773,7 @@ class ConfigLoaderTest {
         Path config = dir.resolve("rainbow.yaml");
         Files.writeString(config, "run: x\nhealthCheckPath: /\nenvFile: [app.env, -missing.env]\nenv:\n  OVERRIDDEN: from env\n");
         Config c = ConfigLoader.load(config);
-        Map<String, String> env = c.env();
+        Map<String, String> env = c.app().env();
         assertEquals("postgres://db/shop", env.get("DB_URL"));
         assertEquals("value with spaces", env.get("SPACED"), "unquoted: trimmed, as systemd does");
         assertEquals("a \"b\" c", env.get("QUOTED"));

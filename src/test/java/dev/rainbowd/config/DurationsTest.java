@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -68,7 +69,7 @@ class DurationsTest {
         assertReason("is not a whole number of milliseconds", "1.0005s");
         assertReason("is not a duration", true);
         assertReason("is not a duration", null);
-        assertReason("is not a duration", java.util.List.of(1));
+        assertReason("is not a duration", List.of(1));
     }
 
     private static void assertReason(String reason, Object value) {

@@ -2,8 +2,10 @@ package dev.rainbowd.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.Procs;
 import dev.rainbowd.testing.TestDaemon;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -33,7 +35,7 @@ class ShutdownTest {
     @Test
     void shutdownRightAfterACrashStopsWhatIsLeftOfIt() throws Exception {
         Map<String, String> s = TestDaemon.defaults();
-        s.put("run", "trap '' TERM; sleep 300 & echo $! > child.pid; " + dev.rainbowd.testing.Demo.run());
+        s.put("run", "trap '' TERM; sleep 300 & echo $! > child.pid; " + Demo.run());
         s.put("stopTimeout", "300ms");
         s.put("restartOnCrash", "false");
         long child;
@@ -41,7 +43,7 @@ class ShutdownTest {
             long app = d.status().live().pid();
             ProcessHandle.of(app).orElseThrow().destroyForcibly(); // its `sleep` child stays behind
             TestDaemon.await("the crash noticed", () -> d.status().live() == null, Duration.ofSeconds(10));
-            child = Long.parseLong(java.nio.file.Files.readString(dir.resolve("child.pid")).trim());
+            child = Long.parseLong(Files.readString(dir.resolve("child.pid")).trim());
             assertTrue(Procs.running(child), "the child outlived the app");
         }
         // It was re-parented to init, so no descendant check would see it: look it up by pid.

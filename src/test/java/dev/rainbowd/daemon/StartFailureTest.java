@@ -27,21 +27,21 @@ class StartFailureTest {
         Config config = ConfigLoader.load(TestDaemon.writeConfig(dir, TestDaemon.defaults()));
         Daemon.StartupException e;
         try (ServerSocket taken = new ServerSocket()) {
-            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), config.controlPort()));
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), config.daemon().controlPort()));
 
             e = assertThrows(Daemon.StartupException.class, () -> Daemon.start(config));
         }
 
-        assertEquals("cannot listen on 127.0.0.1:" + config.controlPort() + " for the control API (controlHost, controlPort in "
+        assertEquals("cannot listen on 127.0.0.1:" + config.daemon().controlPort() + " for the control API (controlHost, controlPort in "
                 + config.file() + "): Address already in use", e.getMessage());
         // The proxy's socket, opened first, is closed again: a daemon that failed to start holds no port.
-        assertTrue(Ports.isFree(config.port()), "the proxy port " + config.port() + " is still bound");
-        assertFalse(Files.exists(config.stateDir().resolve("rainbowd.pid")), "the pid file of a start that failed");
+        assertTrue(Ports.isFree(config.daemon().port()), "the proxy port " + config.daemon().port() + " is still bound");
+        assertFalse(Files.exists(config.daemon().stateDir().resolve("rainbowd.pid")), "the pid file of a start that failed");
         // and the stateDir's lock is released: the next start, with the port free, works
         try (TestDaemon d = TestDaemon.start(dir, TestDaemon.defaults())) {
             d.awaitLive();
             assertEquals(Long.toString(ProcessHandle.current().pid()),
-                    Files.readString(config.stateDir().resolve("rainbowd.pid")).strip());
+                    Files.readString(config.daemon().stateDir().resolve("rainbowd.pid")).strip());
         }
     }
 }

@@ -4,17 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rainbowd.testing.Demo;
+import dev.rainbowd.testing.JsonParse;
 import dev.rainbowd.testing.LogWatch;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import dev.rainbowd.testing.JsonParse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,15 +133,15 @@ class CrashTest {
         s.put("run", Demo.runWhen("slow", "while [ ! -e go ]; do sleep 0.05; done"));
         try (TestDaemon d = TestDaemon.start(dir, s).awaitLive()) {
             Files.createFile(dir.resolve("slow"));
-            java.util.concurrent.CompletableFuture<HttpResponse<String>> deploy = TestDaemon.HTTP.sendAsync(
-                    java.net.http.HttpRequest.newBuilder(d.control("/redeploy?wait=true"))
-                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> deploy = TestDaemon.HTTP.sendAsync(
+                    HttpRequest.newBuilder(d.control("/redeploy?wait=true"))
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             TestDaemon.await("deploy #2 under way", () -> d.status().deploying() != null, Duration.ofSeconds(10));
             ProcessHandle.of(d.status().live().pid()).orElseThrow().destroyForcibly(); // a crash meanwhile
             TestDaemon.await("the crash restart queued", () -> d.status().pending(), Duration.ofSeconds(10));
             Files.createFile(dir.resolve("go"));
 
-            assertEquals(200, deploy.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            assertEquals(200, deploy.get(Slack.of(Duration.ofSeconds(30)).toSeconds(), TimeUnit.SECONDS).statusCode());
             TestDaemon.await("the queued restart handled", () -> d.status().lastDeploy().id() == 3, Duration.ofSeconds(10));
             assertEquals(2, d.status().live().generation(), "no third generation for a crash that is healed");
             assertTrue(d.status().lastDeploy().reason().contains("is live already"), d.status().lastDeploy().toString());

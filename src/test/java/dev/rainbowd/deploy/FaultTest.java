@@ -9,6 +9,7 @@ import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.daemon.Daemon;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Procs;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.net.InetAddress;
@@ -107,7 +108,7 @@ class FaultTest {
                     () -> Daemon.start(ConfigLoader.load(file)));
 
             assertTrue(e.getMessage().contains("another rainbowd is running with stateDir"), e.getMessage());
-            assertTrue(dev.rainbowd.testing.Procs.running(livePid), "the first daemon's app was stopped");
+            assertTrue(Procs.running(livePid), "the first daemon's app was stopped");
             assertEquals(200, first.get("/").statusCode());
         }
     }

@@ -45,10 +45,10 @@ class ListenerOrderTest {
         s.put("run", Demo.runWhen("broken", "exit 1")); // deploys well, then fails once the marker exists
         s.put("launchAttempts", "1");
         Config config = ConfigLoader.load(TestDaemon.writeConfig(dir, s));
-        Files.createDirectories(config.stateDir());
-        probe = new HealthProbe(config.healthTimeout());
-        deployer = new Deployer(config, () -> ConfigLoader.load(config.file()), new Launcher(config.stateDir(), "test"), probe,
-                new TrafficSwitch(), new StateStore(config.stateDir(), "test"));
+        Files.createDirectories(config.daemon().stateDir());
+        probe = new HealthProbe(config.app().healthTimeout());
+        deployer = new Deployer(config, () -> ConfigLoader.load(config.file()), new Launcher(config.daemon().stateDir(), "test"), probe,
+                new TrafficSwitch(), new StateStore(config.daemon().stateDir(), "test"));
         deployer.listener(listener);
         return deployer;
     }

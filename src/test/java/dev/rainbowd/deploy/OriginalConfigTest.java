@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +49,7 @@ class OriginalConfigTest {
                     URI.create("http://127.0.0.1:" + d.controlPort() + "/redeploy/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(202, deploy.statusCode());
-            TestDaemon.await("generation 2", () -> d.deployer().status().live().generation() == 2, java.time.Duration.ofSeconds(20));
+            TestDaemon.await("generation 2", () -> d.deployer().status().live().generation() == 2, Duration.ofSeconds(20));
             assertEquals("2", get(d.proxyPort(), "/").headers().firstValue("X-Generation").orElseThrow());
         } finally {
             d.close();

@@ -10,8 +10,12 @@ import dev.rainbowd.testing.TestDaemon;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,9 +79,9 @@ class RedeployTest {
     @Test
     void fiftySimultaneousTriggersMakeAtMostTwoDeploys() throws Exception {
         try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
-            List<Thread> threads = new java.util.ArrayList<>();
-            java.util.Set<Object> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
-            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            Set<Object> ids = ConcurrentHashMap.newKeySet();
+            CountDownLatch go = new CountDownLatch(1);
             for (int i = 0; i < 50; i++) {
                 Thread t = new Thread(() -> {
                     try {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -209,7 +210,7 @@ class ControlHostileInputTest {
                 Raw.ascii("POST /redeploy HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"));
         for (byte[] req : bad) {
             Raw.Resp r = Raw.exchange(control(), req);
-            String shown = new String(req, 0, Math.min(40, req.length), java.nio.charset.StandardCharsets.ISO_8859_1);
+            String shown = new String(req, 0, Math.min(40, req.length), StandardCharsets.ISO_8859_1);
             assertTrue(r.status() == 400 || r.status() == 505 || r.status() == 0, shown + " -> " + r);
             assertNoStackTrace(r);
         }

@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -90,26 +96,26 @@ class UpgradeHostileInputTest {
             s.getOutputStream().write(payload);
             s.shutdownOutput(); // the client is done sending, not done listening
 
-            String answer = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertEquals("read 100000 bytes, bye", answer, "the app saw our EOF, and its answer came back after it");
         }
     }
 
     @Test
     void aSlowReaderStopsTheSenderInsteadOfFillingTheProxysMemory() throws Exception {
-        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
-                new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
-            c.write(java.nio.ByteBuffer.wrap(Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-stalled"))));
+        try (SocketChannel c = SocketChannel.open(
+                new InetSocketAddress("127.0.0.1", proxy.port()))) {
+            c.write(ByteBuffer.wrap(Raw.ascii(String.format(TEST_UPGRADE, "/tunnel-stalled"))));
             Raw.Resp r = Raw.read(c.socket().getInputStream(), true);
             assertEquals(101, r.status(), r.toString());
             c.configureBlocking(false);
             // The app reads nothing. Whatever the proxy accepts beyond the sockets' kernel buffers it
             // would have to hold itself: it must stop reading instead, and so the sender stalls.
-            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(1 << 16);
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 16);
             long written = 0;
             long limit = 256L << 20;
-            try (java.nio.channels.Selector sel = java.nio.channels.Selector.open()) {
-                c.register(sel, java.nio.channels.SelectionKey.OP_WRITE);
+            try (Selector sel = Selector.open()) {
+                c.register(sel, SelectionKey.OP_WRITE);
                 while (written < limit) {
                     chunk.clear();
                     int n = c.write(chunk);

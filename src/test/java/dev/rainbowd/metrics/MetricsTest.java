@@ -11,8 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,11 +48,11 @@ class MetricsTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), "the Prometheus parser refused the text:\n" + err + "\n" + text);
-        Map<String, Double> samples = new java.util.TreeMap<>();
+        Map<String, Double> samples = new TreeMap<>();
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> list = (List<Map<String, Object>>) new Load(LoadSettings.builder().build()).loadFromString(json);
         for (Map<String, Object> s : list) {
-            samples.put(s.get("name") + new java.util.TreeMap<>((Map<?, ?>) s.get("labels")).toString(),
+            samples.put(s.get("name") + new TreeMap<>((Map<?, ?>) s.get("labels")).toString(),
                     ((Number) s.get("value")).doubleValue());
         }
         return samples;
@@ -82,7 +84,7 @@ class MetricsTest {
 
             for (int i = 0; i < 25; i++) assertEquals(200, d.get("/").statusCode());
             assertEquals(404, d.get("/no-such-page").statusCode());
-            TestDaemon.await("in flight back to 0", () -> d.status().live().inFlight() == 0, java.time.Duration.ofSeconds(5));
+            TestDaemon.await("in flight back to 0", () -> d.status().live().inFlight() == 0, Duration.ofSeconds(5));
             Map<String, Double> served = parse(d.controlGet("/metrics").body());
             assertEquals(25.0, served.get("rainbowd_requests_total{code=2xx, generation=1}"));
             assertEquals(1.0, served.get("rainbowd_requests_total{code=4xx, generation=1}"));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -180,23 +181,23 @@ class ProxyTest {
 
     /** Reads the rest of a response head and its Content-Length body from a kept-alive connection; returns the body. */
     /** A raw connection to the daemon's proxy port, for bytes an HTTP client would not send or would rewrite. */
-    private static Socket proxySocket(TestDaemon d) throws java.io.IOException {
+    private static Socket proxySocket(TestDaemon d) throws IOException {
         Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort());
         s.setSoTimeout(10_000);
         return s;
     }
 
-    private static BufferedReader reader(Socket s) throws java.io.IOException {
+    private static BufferedReader reader(Socket s) throws IOException {
         return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
     }
 
-    private static void send(Socket s, String request) throws java.io.IOException {
+    private static void send(Socket s, String request) throws IOException {
         OutputStream out = s.getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();
     }
 
-    private static String headAndBody(BufferedReader in) throws java.io.IOException {
+    private static String headAndBody(BufferedReader in) throws IOException {
         int length = -1;
         for (String line; !(line = in.readLine()).isEmpty(); ) {
             if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());

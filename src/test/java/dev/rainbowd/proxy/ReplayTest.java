@@ -2,13 +2,14 @@ package dev.rainbowd.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.rainbowd.config.Buffering;
+import dev.rainbowd.testing.Ports;
+import dev.rainbowd.testing.Slack;
+import dev.rainbowd.testing.TestDaemon;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import dev.rainbowd.config.Buffering;
-import dev.rainbowd.testing.Slack;
-import dev.rainbowd.testing.TestDaemon;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -229,8 +230,8 @@ class ReplayTest {
     void aRequestWithABodyRefusedByADeadBackendWaitsForTheNextOne() throws Exception {
         // The 8 MB body may take a busy machine seconds to buffer: the wait must not end before the test does.
         traffic.settings(traffic.settings().withQueueTimeout(Duration.ofSeconds(60)));
-        traffic.cutover(new Backend(2, dev.rainbowd.testing.Ports.free())); // died; not noticed yet
-        java.util.concurrent.CompletableFuture<HttpResponse<String>> post = client.sendAsync(HttpRequest.newBuilder(uri())
+        traffic.cutover(new Backend(2, Ports.free())); // died; not noticed yet
+        CompletableFuture<HttpResponse<String>> post = client.sendAsync(HttpRequest.newBuilder(uri())
                 .POST(HttpRequest.BodyPublishers.ofString("x".repeat(8 << 20))).timeout(Slack.of(Duration.ofSeconds(30))).build(),
                 HttpResponse.BodyHandlers.ofString());
         TestDaemon.await("the request refused and waiting for a backend", () -> traffic.waiting() == 1, Duration.ofSeconds(10));

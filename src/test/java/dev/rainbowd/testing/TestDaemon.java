@@ -89,7 +89,7 @@ public final class TestDaemon implements AutoCloseable {
      */
     public void reconfigure(Map<String, String> settings) throws IOException {
         Map<String, String> s = new LinkedHashMap<>(settings);
-        s.put("port", Integer.toString(daemon.config().port()));
+        s.put("port", Integer.toString(daemon.config().daemon().port()));
         writeConfig(dir, s);
     }
 
