@@ -14,7 +14,8 @@ import org.eclipse.jetty.util.BufferUtil;
 /**
  * Jetty's HTTP/1 server connection, with its parser watched for what nginx does and Jetty does not:
  * a request line nginx refuses for its case ({@link RequestLine}) gets 400 and the connection
- * closes, and each request head has a deadline ({@link HeadDeadline}). Watching the parser's reads is
+ * closes, a line of the head has nginx's 8 KB at most ({@link LineLimits}), and each request head
+ * has a deadline ({@link HeadDeadline}). Watching the parser's reads is
  * the one place that sees the version as sent (Jetty's parser hands on a version it matched
  * ignoring case) and sees when a head's first byte arrives and when the head is complete; no
  * compliance mode covers either (a method is already case-sensitive in RFC7230 mode, and the
@@ -38,7 +39,7 @@ final class GuardedHttpConnection extends HttpConnection {
 
     @Override
     protected HttpParser newHttpParser(HttpCompliance compliance) {
-        HttpParser parser = new WatchedParser(handler, getHttpConfiguration().getRequestHeaderSize(), compliance);
+        HttpParser parser = new WatchedParser(new LineLimits(handler), getHttpConfiguration().getRequestHeaderSize(), compliance);
         parser.setHeaderCacheSize(getHttpConfiguration().getHeaderCacheSize());
         parser.setHeaderCacheCaseSensitive(getHttpConfiguration().isHeaderCacheCaseSensitive());
         return parser;
@@ -59,7 +60,7 @@ final class GuardedHttpConnection extends HttpConnection {
     private final class WatchedParser extends HttpParser {
         private final RequestLine line = new RequestLine();
 
-        WatchedParser(RequestHandler handler, int maxHeaderBytes, HttpCompliance compliance) {
+        WatchedParser(HttpParser.RequestHandler handler, int maxHeaderBytes, HttpCompliance compliance) {
             super(handler, maxHeaderBytes, compliance);
         }
 
