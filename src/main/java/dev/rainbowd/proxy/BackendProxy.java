@@ -14,6 +14,7 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.ClientConnector;
@@ -256,6 +257,12 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 super.onHeaders(serverToProxyResponse);
                 List<String> named = serverToProxyResponse.getHeaders().getCSV(HttpHeader.CONNECTION, false);
                 for (String name : named) proxyToClientResponse.getHeaders().remove(name);
+                // Said again in the response: once it has sent an interim response (our 100
+                // Continue, the app's 103) Jetty forgets that the client asked to close.
+                if (serverToProxyResponse.getStatus() != HttpStatus.SWITCHING_PROTOCOLS_101
+                        && clientToProxyRequest.getHeaders().contains(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString())) {
+                    proxyToClientResponse.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+                }
                 if (max > 0) buffer = new ResponseBuffer(proxyToClientResponse, serverToProxyResponse, spoolDir, max, this);
             }
 

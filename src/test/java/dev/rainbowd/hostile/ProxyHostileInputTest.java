@@ -405,6 +405,26 @@ class ProxyHostileInputTest {
         assertFalse(q.has("Content-Type"), "Content-Type invented: " + q.headerLines());
     }
 
+    /**
+     * A client's `Connection: close` holds after the 100 Continue: Jetty forgot it once it had sent
+     * an interim response, and the connection stayed open until it idled out (nginx closes it).
+     */
+    @Test
+    void aClientsConnectionCloseHoldsAfterA100Continue() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+                    + "Connection: close\r\n\r\n"));
+            InputStream in = s.getInputStream();
+            assertEquals("HTTP/1.1 100 Continue", Raw.line(in));
+            assertEquals("", Raw.line(in));
+            Raw.write(s, Raw.ascii("12345"));
+            Raw.Resp r = Raw.read(in, false);
+            assertEquals(200, r.status(), r.toString());
+            assertEquals(List.of("close"), r.headers().get("connection"), r.toString());
+            assertTrue(Raw.closedAfter(s), "still open 10 s after the response");
+        }
+    }
+
     // ---- header sizes -----------------------------------------------------------------------
 
     /** 24 KB of request headers in 3 KB lines (cookies, tokens), as nginx passes (8 KB a line, 32 KB in all). */
