@@ -661,13 +661,22 @@ class CliTest {
             assertEquals(1, none.code());
             assertTrue(none.err().contains("no output kept for generation 99"), none.err());
 
-            // -f follows generation 1 until its output ends: a redeploy stops it, and it says so.
-            CompletableFuture<Run> follow = CompletableFuture.supplyAsync(() -> cli("logs", "-f", "--generation", "1", "-c", file()));
+            // -f follows generation 1 while it runs, until its output ends: a redeploy stops it, and it says so.
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CompletableFuture<Integer> follow = CompletableFuture.supplyAsync(() -> {
+                try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
+                    return Main.execute(new String[] {"logs", "-f", "--generation", "1", "-c", file()}, o, e);
+                }
+            });
+            TestDaemon.await("the follow to print what generation 1 wrote", () -> out.toString().contains("listening on"), Duration.ofSeconds(10));
+            assertFalse(follow.isDone(), "it follows a running generation: " + err);
+            assertFalse(out.toString().contains("stopped"), out.toString());
+
             assertEquals(0, cli("redeploy", "-c", file()).code());
-            Run followed = follow.get(60, TimeUnit.SECONDS);
-            assertEquals(0, followed.code(), followed.err());
-            assertTrue(followed.out().contains("stopped"), "the lines written as it stopped: " + followed.out());
-            assertTrue(followed.err().contains("has ended"), followed.err());
+            assertEquals(0, follow.get(Slack.of(Duration.ofSeconds(60)).toSeconds(), TimeUnit.SECONDS), err.toString());
+            assertTrue(out.toString().contains("stopped"), "the lines written as it stopped: " + out);
+            assertTrue(err.toString().contains("has ended"), err.toString());
         }
     }
 
