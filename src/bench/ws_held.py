@@ -129,7 +129,10 @@ def start_rainbowd(port, control):
         f.write("healthCheckPath: /health\nport: %d\ncontrolPort: %d\nstateDir: %s/state\nworkingDir: %s\n" % (port, control, WORK, WORK))
     logf = open(os.path.join(WORK, "rainbowd.log"), "a")
     env = dict(os.environ, RAINBOWD_JAR=os.path.join(WORK, "rainbowd.jar"), RAINBOWD_CDS_DIR=WORK)
-    p = subprocess.Popen([os.path.join(ROOT, "agent/rainbowd"), "run", "-c", conf], stdout=logf, stderr=subprocess.STDOUT, env=env)
+    # A session of its own, as a service has: in this script's session the scheduler's autogroup
+    # would share one CPU slice between the proxy and the load (see README, issue 17).
+    p = subprocess.Popen([os.path.join(ROOT, "agent/rainbowd"), "run", "-c", conf], stdout=logf, stderr=subprocess.STDOUT, env=env,
+                         start_new_session=True)
     started.append(p)
     wait_for(lambda: get_json("http://127.0.0.1:%d/status" % control)["live"] is not None, 60, "rainbowd live")
     return p
@@ -178,7 +181,7 @@ http {
 }
 """ % {"d": d, "port": port, "backend": backend})
     p = subprocess.Popen(["nginx", "-p", d, "-c", d + "/nginx.conf", "-g", "daemon off; " + user],
-                         stdout=open(d + "/logs/stdout.log", "w"), stderr=subprocess.STDOUT)
+                         stdout=open(d + "/logs/stdout.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
     started.append(p)
     wait_for(lambda: urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=2).status == 200, 20, "nginx")
     return p
