@@ -15,6 +15,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -143,11 +144,13 @@ class ProxyTest {
     @Test
     void inFlightCountIsExactWhenTheClientDisconnectsMidRequest() throws Exception {
         try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
+            Path answer = dir.resolve("answer");
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), d.daemon().proxyPort())) {
-                s.getOutputStream().write("GET /slow?ms=1000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(("GET /slow?until=" + answer + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().flush();
                 TestDaemon.await("the request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
             } // the client goes away before the answer
+            Files.createFile(answer);
             TestDaemon.await("the count back to zero", () -> d.status().live().inFlight() == 0, Duration.ofSeconds(10));
 
             // Many clients that vanish at once, and the count still returns to exactly zero.
@@ -163,17 +166,21 @@ class ProxyTest {
         }
     }
 
+    /** The request is held until the test lets it go (a file), not for a time a redeploy had to beat. */
     @Test
-    void aRedeployDrainsARequestWhoseClientLeft() throws Exception {
+    void aRedeployDrainsTheOldGenerationsRequestThenStopsIt() throws Exception {
         try (TestDaemon d = TestDaemon.start(dir).awaitLive()) {
             long oldPid = d.status().live().pid();
-            CompletableFuture<HttpResponse<String>> slow = TestDaemon.HTTP.sendAsync(
-                    HttpRequest.newBuilder(d.proxy("/slow?ms=1500")).build(), HttpResponse.BodyHandlers.ofString());
-            TestDaemon.await("the slow request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
+            Path release = dir.resolve("release-the-request");
+            CompletableFuture<HttpResponse<String>> held = TestDaemon.HTTP.sendAsync(
+                    HttpRequest.newBuilder(d.proxy("/slow?until=" + release)).build(), HttpResponse.BodyHandlers.ofString());
+            TestDaemon.await("the held request in flight", () -> d.status().live().inFlight() == 1, Duration.ofSeconds(10));
             assertEquals(200, d.controlPost("/redeploy?wait=true").statusCode());
             assertEquals(1, d.status().draining().size());
             assertEquals(1, d.status().draining().get(0).inFlight());
-            assertEquals(200, slow.get(20, TimeUnit.SECONDS).statusCode());
+            assertTrue(ProcessHandle.of(oldPid).map(ProcessHandle::isAlive).orElse(false), "stopped with a request in flight");
+            Files.createFile(release);
+            assertEquals(200, held.get(20, TimeUnit.SECONDS).statusCode());
             TestDaemon.await("the old generation stopped after its last request",
                     () -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(15));
         }
