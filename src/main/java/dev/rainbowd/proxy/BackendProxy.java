@@ -15,6 +15,7 @@ import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.ClientConnector;
@@ -22,6 +23,7 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
@@ -272,8 +274,26 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
                 else buffer.content(chunk, demander);
             }
 
+            /**
+             * A response without a body (to a HEAD, a 304) that came without a length is sent
+             * before its end: committed by its last write, Jetty would give it
+             * {@code Content-Length: 0}, a length the app never said (nginx passes it as sent).
+             * Committed before, Jetty frames it as a response of unknown length: no length, and
+             * chunked to a HEAD (no chunk follows one).
+             */
             @Override
             public void onSuccess(org.eclipse.jetty.client.Response serverToProxyResponse) {
+                boolean bodiless = HttpMethod.HEAD.is(clientToProxyRequest.getMethod())
+                        || serverToProxyResponse.getStatus() == HttpStatus.NOT_MODIFIED_304;
+                if (bodiless && !proxyToClientResponse.isCommitted()
+                        && !serverToProxyResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH)) {
+                    proxyToClientResponse.write(false, BufferUtil.EMPTY_BUFFER, Callback.from(() -> end(serverToProxyResponse), this::failed));
+                } else {
+                    end(serverToProxyResponse);
+                }
+            }
+
+            private void end(org.eclipse.jetty.client.Response serverToProxyResponse) {
                 if (buffer == null) super.onSuccess(serverToProxyResponse);
                 else buffer.end();
             }

@@ -425,6 +425,56 @@ class ProxyHostileInputTest {
         }
     }
 
+    // ---- bodiless responses ------------------------------------------------------------------
+
+    /**
+     * A response that has no body (to a HEAD, a 304) keeps the framing headers the app gave it, as
+     * nginx passes them: Jetty wrote `Content-Length: 0` when the app sent none, which tells a
+     * client (a download manager asking for the size, a cache revalidating) the body is empty.
+     * The connection goes on with the next request, so no body bytes were sent either.
+     */
+    @Test
+    void aHeadAnsweredChunkedStaysChunkedWithoutALength() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("HEAD /head-chunked HTTP/1.1\r\nHost: x\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), true);
+            assertEquals(200, r.status(), r.toString());
+            assertNull(r.headers().get("content-length"), r.toString());
+            assertEquals(List.of("chunked"), r.headers().get("transfer-encoding"), r.toString());
+            assertTheConnectionServesTheNextRequest(s);
+        }
+    }
+
+    @Test
+    void aHeadWithTheLengthOfItsGetKeepsIt() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("HEAD /head-length HTTP/1.1\r\nHost: x\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), true);
+            assertEquals(List.of("1234"), r.headers().get("content-length"), r.toString());
+            assertTheConnectionServesTheNextRequest(s);
+        }
+    }
+
+    @Test
+    void aNotModifiedWithoutALengthGetsNone() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("GET /not-modified HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), true);
+            assertEquals(304, r.status(), r.toString());
+            assertNull(r.headers().get("content-length"), r.toString());
+            assertNull(r.headers().get("transfer-encoding"), r.toString());
+            assertEquals(List.of("\"v1\""), r.headers().get("etag"), r.toString());
+            assertTheConnectionServesTheNextRequest(s);
+        }
+    }
+
+    private static void assertTheConnectionServesTheNextRequest(Socket s) throws IOException {
+        Raw.write(s, Raw.ascii("GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        Raw.Resp next = Raw.read(s.getInputStream(), false);
+        assertEquals(200, next.status(), next.toString());
+        assertEquals("ok /next", next.text());
+    }
+
     // ---- header sizes -----------------------------------------------------------------------
 
     /** 24 KB of request headers in 3 KB lines (cookies, tokens), as nginx passes (8 KB a line, 32 KB in all). */

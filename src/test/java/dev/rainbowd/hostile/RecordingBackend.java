@@ -232,6 +232,21 @@ final class RecordingBackend implements AutoCloseable {
                 }
                 return false;
             }
+            case "/head-chunked" -> { // a HEAD answered as its GET would be, chunked, without the body
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"));
+                out.flush();
+                return true;
+            }
+            case "/head-length" -> { // a HEAD answered with its GET's length, without the body
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1234\r\n\r\n"));
+                out.flush();
+                return true;
+            }
+            case "/not-modified" -> { // a 304 without a length, as most servers send it
+                out.write(Raw.ascii("HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"));
+                out.flush();
+                return true;
+            }
             default -> {
                 String body = "ok " + path;
                 out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
