@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rainbowd.config.Buffering;
 import dev.rainbowd.proxy.Backend;
 import dev.rainbowd.proxy.TrafficSwitch;
 import dev.rainbowd.testing.Loopback;
@@ -433,8 +434,10 @@ class ProxyHostileInputTest {
      * client (a download manager asking for the size, a cache revalidating) the body is empty.
      * The connection goes on with the next request, so no body bytes were sent either.
      */
-    @Test
-    void aHeadAnsweredChunkedStaysChunkedWithoutALength() throws Exception {
+    @ParameterizedTest(name = "response buffer {0}")
+    @ValueSource(booleans = {true, false})
+    void aHeadAnsweredChunkedStaysChunkedWithoutALength(boolean responseBuffer) throws Exception {
+        responseBuffer(responseBuffer);
         try (Socket s = Raw.connect(port(), 10_000)) {
             Raw.write(s, Raw.ascii("HEAD /head-chunked HTTP/1.1\r\nHost: x\r\n\r\n"));
             Raw.Resp r = Raw.read(s.getInputStream(), true);
@@ -445,8 +448,10 @@ class ProxyHostileInputTest {
         }
     }
 
-    @Test
-    void aHeadWithTheLengthOfItsGetKeepsIt() throws Exception {
+    @ParameterizedTest(name = "response buffer {0}")
+    @ValueSource(booleans = {true, false})
+    void aHeadWithTheLengthOfItsGetKeepsIt(boolean responseBuffer) throws Exception {
+        responseBuffer(responseBuffer);
         try (Socket s = Raw.connect(port(), 10_000)) {
             Raw.write(s, Raw.ascii("HEAD /head-length HTTP/1.1\r\nHost: x\r\n\r\n"));
             Raw.Resp r = Raw.read(s.getInputStream(), true);
@@ -455,8 +460,10 @@ class ProxyHostileInputTest {
         }
     }
 
-    @Test
-    void aNotModifiedWithoutALengthGetsNone() throws Exception {
+    @ParameterizedTest(name = "response buffer {0}")
+    @ValueSource(booleans = {true, false})
+    void aNotModifiedWithoutALengthGetsNone(boolean responseBuffer) throws Exception {
+        responseBuffer(responseBuffer);
         try (Socket s = Raw.connect(port(), 10_000)) {
             Raw.write(s, Raw.ascii("GET /not-modified HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n"));
             Raw.Resp r = Raw.read(s.getInputStream(), true);
@@ -466,6 +473,11 @@ class ProxyHostileInputTest {
             assertEquals(List.of("\"v1\""), r.headers().get("etag"), r.toString());
             assertTheConnectionServesTheNextRequest(s);
         }
+    }
+
+    private void responseBuffer(boolean on) {
+        Buffering b = traffic.settings().buffering();
+        traffic.settings(traffic.settings().withBuffering(new Buffering(b.requests(), b.maxRequestBody(), on ? b.maxResponseBuffer() : 0)));
     }
 
     private static void assertTheConnectionServesTheNextRequest(Socket s) throws IOException {
