@@ -209,6 +209,9 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
         if (unsolicited) log.warn("{} to {}: {}; answered 502", clientToProxyRequest.getHttpURI().getPathQuery(),
                 clientToProxyRequest.getAttribute(BACKEND), failure.getMessage());
         if (nothingAnswered && !unsolicited && proxyToClientCallback instanceof Replay r && r.replay(failure)) return;
+        // The app's head may be in the response already, copied when it came: none of it belongs
+        // on our 502 (its Content-Length made that a 500, its Set-Cookie or Cache-Control would go out).
+        if (!proxyToClientResponse.isCommitted()) proxyToClientResponse.reset();
         super.onServerToProxyResponseFailure(clientToProxyRequest, proxyToServerRequest, serverToProxyResponse,
                 proxyToClientResponse, proxyToClientCallback, failure);
     }

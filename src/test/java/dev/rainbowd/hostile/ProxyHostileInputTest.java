@@ -431,6 +431,21 @@ class ProxyHostileInputTest {
         }
     }
 
+    /**
+     * The app's response head came, then the app died before its body: the client gets a 502 with
+     * none of the dead response's headers. It got a 500 naming a Java exception (the app's
+     * `Content-Length: 10` stayed on the 502's page); had it gone out, the `Set-Cookie` of a
+     * response that never happened and `Cache-Control: public` would have gone with it.
+     */
+    @Test
+    void a502AfterTheAppsHeadCarriesNoneOfItsHeaders() throws Exception {
+        Raw.Resp r = Raw.exchange(port(), "GET /headers-then-close HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        assertEquals(502, r.status(), r.toString());
+        assertNull(r.headers().get("set-cookie"), r.toString());
+        assertFalse(String.valueOf(r.headers().get("cache-control")).contains("public"), r.toString());
+        nextRequestIsServed();
+    }
+
     // ---- bodiless responses ------------------------------------------------------------------
 
     /**

@@ -232,6 +232,13 @@ final class RecordingBackend implements AutoCloseable {
                 }
                 return false;
             }
+            case "/headers-then-close" -> { // a worker killed between its response head and its body
+                out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nSet-Cookie: session=s3cret; Path=/\r\n"
+                        + "Cache-Control: public, max-age=3600\r\nContent-Length: 10\r\n\r\n"));
+                out.flush();
+                awaitReadByProxy(s);
+                return false;
+            }
             case "/head-chunked" -> { // a HEAD answered as its GET would be, chunked, without the body
                 out.write(Raw.ascii("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"));
                 out.flush();
