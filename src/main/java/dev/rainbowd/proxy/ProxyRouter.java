@@ -86,6 +86,11 @@ public final class ProxyRouter extends Handler.Wrapper {
             refuse(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "CONNECT is not supported");
             return true;
         }
+        if (HttpMethod.TRACE.is(request.getMethod())) {
+            // It echoes the request, credentials and all (cross-site tracing): nginx refuses it too.
+            refuse(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, "TRACE is not allowed");
+            return true;
+        }
         String refused = unframeable(request);
         if (refused != null) {
             // The body's end is not where the app would look for it: nothing of it may go on.

@@ -681,6 +681,23 @@ class ProxyHostileInputTest {
         assertNothingReachedTheApp();
     }
 
+    /**
+     * TRACE echoes a request back (cookies and Authorization included: cross-site tracing); nginx
+     * answers it 405 itself and closes, whatever is behind it. It reached the app.
+     */
+    @Test
+    void traceIsRefusedByTheProxyAsNginxDoes() throws Exception {
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("TRACE /m HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: session=s3cret\r\n\r\n"
+                    + "GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+            Raw.Resp r = Raw.read(s.getInputStream(), false);
+            assertEquals(405, r.status(), r.toString());
+            assertFalse(r.text().contains("s3cret"), r.text());
+            assertTrue(Raw.closedAfter(s), "the connection stayed open after the refusal");
+        }
+        assertNothingReachedTheApp();
+    }
+
     private static void assertNoConnection(ServerSocket elsewhere) throws IOException {
         try (Socket s = elsewhere.accept()) {
             throw new AssertionError("the proxy connected to " + s.getLocalSocketAddress());
