@@ -165,9 +165,13 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
     @Override
     protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI ignored) {
         Backend backend = (Backend) request.getAttribute(BACKEND);
-        HttpURI target = request.getHttpURI();
-        return new UpstreamRequest(getHttpClient(), backend.origin(), target.getPath(), target.getQuery())
-                .method(request.getMethod())
+        byte[] raw = request.getConnectionMetaData().getConnection() instanceof GuardedHttpConnection c ? c.rawTarget(request.getId()) : null;
+        UpstreamRequest upstream = raw == null ? null : UpstreamRequest.raw(getHttpClient(), backend.origin(), raw);
+        if (upstream == null) {
+            HttpURI target = request.getHttpURI();
+            upstream = UpstreamRequest.of(getHttpClient(), backend.origin(), target.getPath(), target.getQuery());
+        }
+        return upstream.method(request.getMethod())
                 .idleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 

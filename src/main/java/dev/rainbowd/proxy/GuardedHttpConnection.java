@@ -5,6 +5,7 @@ import java.time.Duration;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpParser;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -23,6 +24,11 @@ import org.eclipse.jetty.util.BufferUtil;
  */
 final class GuardedHttpConnection extends HttpConnection {
     private final HeadDeadline deadline;
+    private final RequestLine line = new RequestLine();
+    /** The last request (its stream's id) whose target came in bytes that are not UTF-8, or null. */
+    private volatile RawTarget rawTarget;
+
+    private record RawTarget(String request, byte[] bytes) {}
     /** Set by newRequestHandler(), which HttpConnection's constructor calls before newHttpParser(). */
     private RequestHandler handler;
 
@@ -45,6 +51,25 @@ final class GuardedHttpConnection extends HttpConnection {
         return parser;
     }
 
+    /** Notes the target's bytes for the request this stream carries, when Jetty's string of them is not those bytes. */
+    @Override
+    protected HttpStreamOverHTTP1 newHttpStream(String method, String uri, HttpVersion version) {
+        HttpStreamOverHTTP1 stream = super.newHttpStream(method, uri, version);
+        byte[] raw = line.rawTarget();
+        rawTarget = raw == null ? null : new RawTarget(stream.getId(), raw);
+        return stream;
+    }
+
+    /**
+     * The request-target of request {@code id} (a {@link org.eclipse.jetty.server.Request#getId()} of
+     * this connection) as its bytes came, when they are not UTF-8; else null, and the request's
+     * own target is right.
+     */
+    byte[] rawTarget(String id) {
+        RawTarget raw = rawTarget;
+        return raw != null && raw.request().equals(id) ? raw.bytes() : null;
+    }
+
     @Override
     public void onOpen() {
         deadline.opened();
@@ -58,7 +83,6 @@ final class GuardedHttpConnection extends HttpConnection {
     }
 
     private final class WatchedParser extends HttpParser {
-        private final RequestLine line = new RequestLine();
 
         WatchedParser(HttpParser.RequestHandler handler, int maxHeaderBytes, HttpCompliance compliance) {
             super(handler, maxHeaderBytes, compliance);

@@ -1,14 +1,18 @@
 package dev.rainbowd.proxy;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A request line's method and version, held to nginx's rules where Jetty's parser is looser: nginx
  * takes a method of capitals, '_' and '-' only, and the version as "HTTP/" exactly; Jetty matches the
  * version ignoring case and takes any token for a method, and its client then upper-cases the
  * method, so {@code get / http/1.1} reached the app as {@code GET / HTTP/1.1}. A request nginx
- * refuses must not be one rainbowd turns into another. Fed each read's bytes before Jetty's parser
- * reads them; it reads nothing past the line's end.
+ * refuses must not be one rainbowd turns into another. Also keeps the target's bytes, which
+ * Jetty's parser does not ({@link #rawTarget}). Fed each read's bytes before Jetty's parser reads
+ * them; it reads nothing past the line's end.
  */
 final class RequestLine {
     private static final byte[] HTTP = {'H', 'T', 'T', 'P', '/'};
@@ -19,10 +23,38 @@ final class RequestLine {
     /** Bytes of the line's last space-separated token so far, and whether they began as "HTTP/". */
     private int token;
     private boolean http;
+    /** The line after the method, as it came (Jetty's parser keeps only its UTF-8 decoding). */
+    private byte[] rest = new byte[128];
+    private int restLength;
+    private boolean nonAscii;
 
     /** A new request line starts (the parser is between messages). */
     void restart() {
         part = Part.BEFORE;
+        restLength = 0;
+        nonAscii = false;
+    }
+
+    /**
+     * The request-target's bytes when they are not UTF-8, else null. Jetty's parser decodes the
+     * target as UTF-8 and puts U+FFFD for each byte that is not: nginx passes the bytes on as sent
+     * (an old client's Latin-1, a scanner's probe), and so must we. Null for a target in UTF-8 or
+     * ASCII (nearly all of them), whose decoding gives its bytes back.
+     */
+    byte[] rawTarget() {
+        if (!nonAscii || part != Part.DONE) return null;
+        int start = 0;
+        while (start < restLength && rest[start] == ' ') start++;
+        int end = restLength;
+        while (end > start && rest[end - 1] != ' ') end--; // the version follows the last space
+        while (end > start && rest[end - 1] == ' ') end--;
+        byte[] target = Arrays.copyOfRange(rest, start, end);
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(target));
+            return null;
+        } catch (CharacterCodingException notUtf8) {
+            return target;
+        }
     }
 
     /**
@@ -48,6 +80,7 @@ final class RequestLine {
                     }
                 }
                 case REST -> {
+                    if (b != '\r' && b != '\n') keep(b);
                     if (b == ' ') {
                         token = 0;
                         http = true;
@@ -63,6 +96,12 @@ final class RequestLine {
             }
         }
         return null;
+    }
+
+    private void keep(byte b) {
+        if (restLength == rest.length) rest = Arrays.copyOf(rest, rest.length * 2);
+        rest[restLength++] = b;
+        nonAscii |= b < 0;
     }
 
     /** nginx's method bytes; every registered method (GET, M-SEARCH, VERSION-CONTROL ...) is made of them. */

@@ -18,18 +18,22 @@ final class UpstreamRequest extends HttpRequest {
     private final String path;
     private final String query;
 
-    /** {@code origin} is the app's {@code http://127.0.0.1:port}; {@code path} and {@code query} (or null) the client's, raw. */
-    UpstreamRequest(HttpClient client, URI origin, String path, String query) {
+    private UpstreamRequest(HttpClient client, URI origin, String path, String query) {
         super(client, new HttpConversation(), origin);
-        this.path = asSent(path);
-        this.query = query == null ? null : asSent(query);
+        this.path = path;
+        this.query = query;
+    }
+
+    /** {@code origin} is the app's {@code http://127.0.0.1:port}; {@code path} and {@code query} (or null) the client's, as Jetty's server read them. */
+    static UpstreamRequest of(HttpClient client, URI origin, String path, String query) {
+        return new UpstreamRequest(client, origin, asSent(path), query == null ? null : asSent(query));
     }
 
     /**
      * Jetty's server decodes a target's raw bytes as UTF-8 and its client writes them as ISO-8859-1:
      * "/café" reached the app as "/caf\xe9", "/✓" as "/?". Back to the bytes the client sent, one
-     * char each. (Bytes that were not UTF-8 Jetty has already replaced with U+FFFD: the app gets its
-     * UTF-8 bytes.)
+     * char each. (Bytes that were not UTF-8 Jetty has replaced with U+FFFD: such a target goes by
+     * {@link #raw}, from the bytes as they came.)
      */
     private static String asSent(String target) {
         for (int i = 0; i < target.length(); i++) {
@@ -38,6 +42,18 @@ final class UpstreamRequest extends HttpRequest {
             }
         }
         return target;
+    }
+
+    /**
+     * A request whose target came in bytes that are not UTF-8 ({@link GuardedHttpConnection#rawTarget}):
+     * those bytes, one char each, as the client wrote them. Only an origin-form target ("/...");
+     * null for another.
+     */
+    static UpstreamRequest raw(HttpClient client, URI origin, byte[] target) {
+        if (target.length == 0 || target[0] != '/') return null;
+        String t = new String(target, StandardCharsets.ISO_8859_1);
+        int q = t.indexOf('?');
+        return new UpstreamRequest(client, origin, q < 0 ? t : t.substring(0, q), q < 0 ? null : t.substring(q + 1));
     }
 
     /** Jetty's client writes the request-target as path, then "?" and the query if there is one. */

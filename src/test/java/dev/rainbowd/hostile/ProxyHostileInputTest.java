@@ -386,6 +386,24 @@ class ProxyHostileInputTest {
         assertEquals(target, app.requests().get(0).target());
     }
 
+    /**
+     * Bytes that are not UTF-8 (Latin-1 from an old client, a scanner's probe) reach the app as
+     * sent, as through nginx: Jetty had replaced each with U+FFFD, so the app got a target the
+     * client never sent. A pipelined request behind it gets its own target, not this one's.
+     */
+    @Test
+    void bytesThatAreNotUtf8InATargetReachTheAppAsSent() throws Exception {
+        String target = "/caf\u00e9/a\u00ff\u00feb?q=\u00c3&r=ok"; // one char per byte, as Raw sends them: E9, FF FE, a lone C3
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /plain?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            assertEquals(200, Raw.read(s.getInputStream(), false).status());
+            assertEquals(200, Raw.read(s.getInputStream(), false).status());
+        }
+        assertEquals(target, app.requests().get(0).target());
+        assertEquals("/plain?q=1", app.requests().get(1).target());
+    }
+
     // ---- Expect: 100-continue ---------------------------------------------------------------
 
     /**
