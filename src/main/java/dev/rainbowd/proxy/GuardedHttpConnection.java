@@ -24,7 +24,8 @@ import org.eclipse.jetty.util.BufferUtil;
  */
 final class GuardedHttpConnection extends HttpConnection {
     private final HeadDeadline deadline;
-    private final RequestLine line = new RequestLine();
+    /** Set by newHttpParser(), which HttpConnection's constructor calls: no initializer, or it would be replaced after. */
+    private RequestLine line;
     /** The last request (its stream's id) whose target came in bytes that are not UTF-8, or null. */
     private volatile RawTarget rawTarget;
 
@@ -45,7 +46,8 @@ final class GuardedHttpConnection extends HttpConnection {
 
     @Override
     protected HttpParser newHttpParser(HttpCompliance compliance) {
-        HttpParser parser = new WatchedParser(new LineLimits(handler), getHttpConfiguration().getRequestHeaderSize(), compliance);
+        line = new RequestLine();
+        HttpParser parser = new WatchedParser(new LineLimits(handler, line), getHttpConfiguration().getRequestHeaderSize(), compliance);
         parser.setHeaderCacheSize(getHttpConfiguration().getHeaderCacheSize());
         parser.setHeaderCacheCaseSensitive(getHttpConfiguration().isHeaderCacheCaseSensitive());
         return parser;

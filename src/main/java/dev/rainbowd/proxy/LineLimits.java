@@ -22,15 +22,17 @@ final class LineLimits implements HttpParser.RequestHandler {
     static final int MAX_LINE = 8 * 1024;
 
     private final HttpParser.RequestHandler connection;
+    /** The line's bytes as sent: Jetty's target is their UTF-8 decoding, fewer chars than bytes. */
+    private final RequestLine line;
 
-    LineLimits(HttpParser.RequestHandler connection) {
+    LineLimits(HttpParser.RequestHandler connection, RequestLine line) {
         this.connection = connection;
+        this.line = line;
     }
 
     @Override
     public void startRequest(String method, String uri, HttpVersion version) {
-        int length = method.length() + 1 + uri.length() + (version == null ? 0 : 1 + version.asString().length()) + 2;
-        if (length > MAX_LINE) throw new BadMessageException(HttpStatus.URI_TOO_LONG_414, "request line over 8 KB");
+        if (line.length() + 2 > MAX_LINE) throw new BadMessageException(HttpStatus.URI_TOO_LONG_414, "request line over 8 KB");
         connection.startRequest(method, uri, version);
     }
 

@@ -26,13 +26,20 @@ final class RequestLine {
     /** The line after the method, as it came (Jetty's parser keeps only its UTF-8 decoding). */
     private byte[] rest = new byte[128];
     private int restLength;
+    private int methodLength;
     private boolean nonAscii;
 
     /** A new request line starts (the parser is between messages). */
     void restart() {
         part = Part.BEFORE;
         restLength = 0;
+        methodLength = 0;
         nonAscii = false;
+    }
+
+    /** The line's length in bytes as sent, without its CRLF (once it is whole). */
+    int length() {
+        return methodLength + 1 + restLength;
     }
 
     /**
@@ -68,9 +75,11 @@ final class RequestLine {
                 case BEFORE -> {
                     if (b == '\r' || b == '\n') continue; // empty lines before a request are allowed (RFC 9112 2.2)
                     part = Part.METHOD;
+                    methodLength = 1;
                     if (!method(b)) return "method not in capitals";
                 }
                 case METHOD -> {
+                    if (b != ' ') methodLength++;
                     if (b == ' ') {
                         part = Part.REST;
                         token = 0;

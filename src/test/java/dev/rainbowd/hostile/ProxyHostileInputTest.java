@@ -139,6 +139,15 @@ class ProxyHostileInputTest {
         nextRequestIsServed();
     }
 
+    /** Counted in bytes as sent: 2,800 three-byte characters are 8,400 bytes, though Jetty's string of them is 2,800 long. */
+    @Test
+    void aRequestLineOver8KbInUtf8Is414() throws Exception {
+        String target = "/" + new String("\u2713".repeat(2800).getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+        Raw.Resp r = Raw.exchange(port(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertEquals(414, r.status(), r.toString());
+        assertNothingReachedTheApp();
+    }
+
     @Test
     void aRequestLineOver8KbIs414AsInNginxAndOneOf8KbPasses() throws Exception {
         String frame = "GET / HTTP/1.1\r\n";
