@@ -207,8 +207,7 @@ class CliTest {
 
             assertEquals(0, r.code(), r.err());
             assertEquals("deploy #2: queued\n", r.out().replace(System.lineSeparator(), "\n"));
-            TestDaemon.await("deploy #2 to finish", () -> d.status().lastDeploy() != null
-                    && d.status().lastDeploy().id() == 2, Duration.ofSeconds(20));
+            d.awaitStatus("deploy #2 to finish", st -> st.lastDeploy() != null && st.lastDeploy().id() == 2, Duration.ofSeconds(20));
             assertTrue(d.status().lastDeploy().live());
         }
     }

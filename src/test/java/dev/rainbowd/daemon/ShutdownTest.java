@@ -25,8 +25,7 @@ class ShutdownTest {
         s.put("stopTimeout", "300ms");
         s.put("healthDeadline", "60s");
         try (TestDaemon d = TestDaemon.start(dir, s)) { // close() fails the test if a process is left
-            TestDaemon.await("the deploy to probe", () -> d.status().deploying() != null
-                    && d.status().deploying().probes() > 0, Duration.ofSeconds(10));
+            d.awaitStatus("the deploy to probe", st -> st.deploying() != null && st.deploying().probes() > 0, Duration.ofSeconds(10));
             TestDaemon.await("the app and its child", () -> ProcessHandle.current().descendants().count() >= 2,
                     Duration.ofSeconds(10));
         }

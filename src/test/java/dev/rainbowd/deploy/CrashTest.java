@@ -80,8 +80,8 @@ class CrashTest {
             ProcessHandle.of(d.status().live().pid()).orElseThrow().destroyForcibly();
 
             // Restart 1 at once (fails), 2 after 1 s (fails), 3 is then due 2 s later.
-            TestDaemon.await("the third restart scheduled", () -> d.status().restarting() != null
-                    && d.status().restarting().attempt() >= 3, Duration.ofSeconds(15));
+            // One status read per look: between two, the restart may run and `restarting` be null (failed in CI).
+            d.awaitStatus("the third restart scheduled", st -> st.restarting() != null && st.restarting().attempt() >= 3, Duration.ofSeconds(15));
             // No spinning: generation 1 and one launch per restart so far. The launches are read
             // first: a restart that runs meanwhile is in the attempt number read after them.
             long launched = Files.readAllLines(launches).size();

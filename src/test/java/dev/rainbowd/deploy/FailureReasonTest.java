@@ -176,8 +176,8 @@ class FailureReasonTest {
                     HttpResponse.BodyHandlers.ofString());
 
             // While it starts, status shows its pid and what the last probe got.
-            TestDaemon.await("a refused probe of generation 2", () -> d.status().deploying() != null
-                    && "connection refused".equals(d.status().deploying().lastProbe()) && Files.exists(dir.resolve("slow.pid"))
+            d.awaitStatus("a refused probe of generation 2", st -> st.deploying() != null
+                    && "connection refused".equals(st.deploying().lastProbe()) && Files.exists(dir.resolve("slow.pid"))
                     && !read(dir.resolve("slow.pid")).isEmpty(), Duration.ofSeconds(20));
             long pid = Long.parseLong(read(dir.resolve("slow.pid")));
             Map<String, Object> deploying = JsonParse.map(JsonParse.object(d.controlGet("/status").body()).get("deploying"));

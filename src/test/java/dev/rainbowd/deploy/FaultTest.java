@@ -44,8 +44,7 @@ class FaultTest {
                     throw new IllegalStateException(e);
                 }
             });
-            TestDaemon.await("generation 2 launched", () -> d.status().deploying() != null
-                    && d.status().deploying().generation() == 2, Duration.ofSeconds(10));
+            d.awaitStatus("generation 2 launched", st -> st.deploying() != null && st.deploying().generation() == 2, Duration.ofSeconds(10));
             int raced = d.status().deploying().port();
             try (ServerSocket squatter = new ServerSocket(raced, 50, InetAddress.getLoopbackAddress())) {
                 Files.createFile(dir.resolve("port-taken"));

@@ -71,8 +71,8 @@ class RedeployTest {
             HttpResponse<String> r = d.controlPost("/redeploy/"); // trailing slash, as the original
             assertEquals(202, r.statusCode());
             assertEquals(Map.of("deploy", 2, "state", "queued"), JsonParse.object(r.body()));
-            TestDaemon.await("generation 2 live",
-                    () -> d.status().live() != null && d.status().live().generation() == 2, Duration.ofSeconds(20));
+            d.awaitStatus("generation 2 live",
+                    st -> st.live() != null && st.live().generation() == 2, Duration.ofSeconds(20));
         }
     }
 

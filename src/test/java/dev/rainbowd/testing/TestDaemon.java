@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * A real rainbowd, in this JVM, on free ports of 127.0.0.1, running the real demo app as its
@@ -124,6 +125,14 @@ public final class TestDaemon implements AutoCloseable {
     public TestDaemon awaitLive() {
         await("a live generation", () -> status().live() != null, Duration.ofSeconds(30));
         return this;
+    }
+
+    /**
+     * Waits until {@code condition} holds of the daemon's status, read once per look: two reads
+     * in one condition can see two states (a deploy under way, then none).
+     */
+    public void awaitStatus(String what, Predicate<Status> condition, Duration timeout) {
+        await(what, () -> condition.test(status()), timeout);
     }
 
     /**

@@ -227,8 +227,7 @@ class TriggerFileTest {
         try (TestDaemon d = startWatching(trigger, settings)) {
             Path hold = Files.createFile(dir.resolve("hold"));
             Burst burst = burst(trigger, 0);
-            TestDaemon.await("deploy 2 under way (held)", () -> d.status().deploying() != null
-                    && d.status().deploying().id() == 2, Duration.ofSeconds(10));
+            d.awaitStatus("deploy 2 under way (held)", st -> st.deploying() != null && st.deploying().id() == 2, Duration.ofSeconds(10));
             // The burst's other touches are one pending deploy once the watcher gave its trailing trigger.
             TestDaemon.await("the watcher's trailing trigger", WatcherThread::idle, Duration.ofSeconds(10));
             Files.delete(hold);
