@@ -49,7 +49,7 @@ final class RequestLine {
      * ASCII (nearly all of them), whose decoding gives its bytes back.
      */
     byte[] rawTarget() {
-        if (!nonAscii || part != Part.DONE) return null;
+        if (!nonAscii || part != Part.DONE || restLength > rest.length) return null;
         int start = 0;
         while (start < restLength && rest[start] == ' ') start++;
         int end = restLength;
@@ -107,9 +107,11 @@ final class RequestLine {
         return null;
     }
 
+    /** Counts every byte, keeps those of a line within the 8 KB limit: a longer one is refused, and must not make each connection hold it. */
     private void keep(byte b) {
-        if (restLength == rest.length) rest = Arrays.copyOf(rest, rest.length * 2);
-        rest[restLength++] = b;
+        if (restLength == rest.length && rest.length < LineLimits.MAX_LINE) rest = Arrays.copyOf(rest, rest.length * 2);
+        if (restLength < rest.length) rest[restLength] = b;
+        restLength++;
         nonAscii |= b < 0;
     }
 
