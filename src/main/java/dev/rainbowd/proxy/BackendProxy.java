@@ -292,17 +292,16 @@ final class BackendProxy extends org.eclipse.jetty.proxy.ProxyHandler {
             public void onSuccess(org.eclipse.jetty.client.Response serverToProxyResponse) {
                 boolean bodiless = HttpMethod.HEAD.is(clientToProxyRequest.getMethod())
                         || serverToProxyResponse.getStatus() == HttpStatus.NOT_MODIFIED_304;
+                Runnable end = () -> {
+                    if (buffer == null) super.onSuccess(serverToProxyResponse);
+                    else buffer.end();
+                };
                 if (bodiless && !proxyToClientResponse.isCommitted()
                         && !serverToProxyResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH)) {
-                    proxyToClientResponse.write(false, BufferUtil.EMPTY_BUFFER, Callback.from(() -> end(serverToProxyResponse), this::failed));
+                    proxyToClientResponse.write(false, BufferUtil.EMPTY_BUFFER, Callback.from(end, this::failed));
                 } else {
-                    end(serverToProxyResponse);
+                    end.run();
                 }
-            }
-
-            private void end(org.eclipse.jetty.client.Response serverToProxyResponse) {
-                if (buffer == null) super.onSuccess(serverToProxyResponse);
-                else buffer.end();
             }
 
             @Override
