@@ -339,7 +339,7 @@ public final class ConfigLoader {
             Map<String, String> env = new LinkedHashMap<>();
             for (EnvFile f : envFiles) {
                 if (secrets) env.putAll(envFile(f));
-                else if (!f.optional() && !Files.exists(f.path())) env.putAll(envFile(f)); // its "does not exist"
+                else f.requireExists(name + ": envFile");
             }
             env.putAll(env()); // as docker compose: `env` in the file wins over an envFile's line
             Optional<Path> triggerFile = path("triggerFile");

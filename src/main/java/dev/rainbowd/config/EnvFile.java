@@ -35,6 +35,15 @@ public record EnvFile(Path path, boolean optional) {
      * The variables, in order (a later line wins; none if the file is optional and missing);
      * {@code key} is how the config names it in errors.
      */
+    /** Fails as {@link #read} would when the file is required and missing, without opening it. */
+    void requireExists(String key) throws ConfigException {
+        if (!optional && !Files.exists(path)) throw missing(key);
+    }
+
+    private ConfigException missing(String key) {
+        return new ConfigException(key + ": " + path + " does not exist (write -" + path + " if it may be missing)");
+    }
+
     Map<String, String> read(String key) throws ConfigException {
         Path file = path;
         if (optional && !Files.exists(file)) return Map.of();
@@ -43,7 +52,7 @@ public record EnvFile(Path path, boolean optional) {
             if (Files.size(file) > MAX_BYTES) throw new ConfigException(key + ": " + file + " is larger than 1 MB");
             text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
         } catch (NoSuchFileException e) {
-            throw new ConfigException(key + ": " + file + " does not exist (write -" + file + " if it may be missing)");
+            throw missing(key);
         } catch (AccessDeniedException e) {
             throw new ConfigException(key + ": " + file + " is not readable by this user (rainbowd reads it, not root: e.g. chgrp rainbow, chmod 640)");
         } catch (CharacterCodingException e) {
