@@ -52,39 +52,37 @@ public record Config(DaemonConfig daemon, AppConfig app, Optional<String> contro
     }
 
     private Map<String, String> settings() {
-        DaemonConfig d = daemon;
-        AppConfig a = app;
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("run", printable(a.run()));
-        s.put("healthCheckPath", a.readiness() instanceof Readiness.HealthCheck h ? printable(h.path()) : "-");
-        s.put("warmupTime", a.readiness() instanceof Readiness.Warmup w ? Durations.format(w.time()) : "-");
-        s.put("port", Integer.toString(d.port()));
-        s.put("host", d.host());
-        s.put("controlPort", Integer.toString(d.controlPort()));
-        s.put("controlHost", d.controlHost());
+        s.put("run", printable(app.run()));
+        s.put("healthCheckPath", app.readiness() instanceof Readiness.HealthCheck h ? printable(h.path()) : "-");
+        s.put("warmupTime", app.readiness() instanceof Readiness.Warmup w ? Durations.format(w.time()) : "-");
+        s.put("port", Integer.toString(daemon.port()));
+        s.put("host", daemon.host());
+        s.put("controlPort", Integer.toString(daemon.controlPort()));
+        s.put("controlHost", daemon.controlHost());
         s.put("controlToken", controlToken.isPresent() ? "(set)" : "-");
-        s.put("workingDir", printable(a.workingDir().toString()));
-        s.put("env", a.env().isEmpty() ? "-" : String.join(", ", new TreeSet<>(a.env().keySet())) + " (values not shown)");
+        s.put("workingDir", printable(app.workingDir().toString()));
+        s.put("env", app.env().isEmpty() ? "-" : String.join(", ", new TreeSet<>(app.env().keySet())) + " (values not shown)");
         s.put("envFile", envFiles.isEmpty() ? "-" : String.join(", ", envFiles.stream().map(f -> printable(f.toString())).toList()));
-        s.put("triggerFile", d.triggerFile().map(p -> printable(p.toString())).orElse("-"));
-        s.put("releaseLink", d.releaseLink().map(p -> printable(p.toString())).orElse("-"));
-        s.put("healthTimeout", Durations.format(a.healthTimeout()));
-        s.put("healthDeadline", Durations.format(a.healthDeadline()));
-        s.put("drainTimeout", Durations.format(a.drainTimeout()));
-        s.put("stopTimeout", Durations.format(a.stopTimeout()));
-        s.put("maxGenerations", Integer.toString(a.maxGenerations()));
-        s.put("launchAttempts", Integer.toString(a.launchAttempts()));
-        s.put("restartOnCrash", Boolean.toString(a.restartOnCrash()));
-        s.put("queueTimeout", Durations.format(a.queueTimeout()));
-        s.put("stateDir", printable(d.stateDir().toString()));
-        s.put("stopSignal", a.stopSignal().name());
-        s.put("healthCheckHost", a.healthCheckHost().orElse("-"));
-        s.put("tunnelIdleTimeout", Durations.format(a.tunnelIdleTimeout()));
-        s.put("trustedProxies", String.join(", ", a.trustedProxies().stream().map(AddressRange::toString).toList()));
-        s.put("upstreamKeepAlive", a.upstreamKeepAliveAll() ? "all" : "replayable");
-        s.put("requestBuffering", Boolean.toString(a.buffering().requests()));
-        s.put("maxRequestBody", ByteSize.format(a.buffering().maxRequestBody()));
-        s.put("maxResponseBuffer", ByteSize.format(a.buffering().maxResponseBuffer()));
+        s.put("triggerFile", daemon.triggerFile().map(p -> printable(p.toString())).orElse("-"));
+        s.put("releaseLink", daemon.releaseLink().map(p -> printable(p.toString())).orElse("-"));
+        s.put("healthTimeout", Durations.format(app.healthTimeout()));
+        s.put("healthDeadline", Durations.format(app.healthDeadline()));
+        s.put("drainTimeout", Durations.format(app.drainTimeout()));
+        s.put("stopTimeout", Durations.format(app.stopTimeout()));
+        s.put("maxGenerations", Integer.toString(app.maxGenerations()));
+        s.put("launchAttempts", Integer.toString(app.launchAttempts()));
+        s.put("restartOnCrash", Boolean.toString(app.restartOnCrash()));
+        s.put("queueTimeout", Durations.format(app.queueTimeout()));
+        s.put("stateDir", printable(daemon.stateDir().toString()));
+        s.put("stopSignal", app.stopSignal().name());
+        s.put("healthCheckHost", app.healthCheckHost().orElse("-"));
+        s.put("tunnelIdleTimeout", Durations.format(app.tunnelIdleTimeout()));
+        s.put("trustedProxies", String.join(", ", app.trustedProxies().stream().map(AddressRange::toString).toList()));
+        s.put("upstreamKeepAlive", app.upstreamKeepAliveAll() ? "all" : "replayable");
+        s.put("requestBuffering", Boolean.toString(app.buffering().requests()));
+        s.put("maxRequestBody", ByteSize.format(app.buffering().maxRequestBody()));
+        s.put("maxResponseBuffer", ByteSize.format(app.buffering().maxResponseBuffer()));
         return s;
     }
 
