@@ -8,6 +8,7 @@ import dev.rainbowd.config.ConfigException;
 import dev.rainbowd.config.ConfigLoader;
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.JsonParse;
+import dev.rainbowd.testing.Poll;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
 import java.io.File;
@@ -205,22 +206,18 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Waits until status shows a live generation; returns that status. Fails at once if the daemon exits. */
     Map<String, Object> awaitLive(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                fail("rainbowd exited with " + process.exitValue() + " before a generation was live; stderr:\n"
-                        + stderr() + "\nstdout:\n" + stdout());
-            }
-            Optional<Map<String, Object>> s = status();
-            if (s.isPresent() && s.get().get("live") != null) {
-                rememberTree();
-                return s.get();
-            }
-            sleep(50);
+        Optional<Map<String, Object>> s = Poll.until(() -> process.isAlive() ? status() : Optional.empty(),
+                st -> !process.isAlive() || st.map(m -> m.get("live") != null).orElse(false), timeout);
+        if (!process.isAlive()) {
+            fail("rainbowd exited with " + process.exitValue() + " before a generation was live; stderr:\n"
+                    + stderr() + "\nstdout:\n" + stdout());
         }
-        fail("timed out waiting for a live generation after " + Slack.describe(timeout) + "; stdout:\n" + stdout()
-                + "\nstderr:\n" + stderr());
-        return null;
+        if (s.isEmpty() || s.get().get("live") == null) {
+            fail("timed out waiting for a live generation after " + Slack.describe(timeout) + "; stdout:\n" + stdout()
+                    + "\nstderr:\n" + stderr());
+        }
+        rememberTree();
+        return s.get();
     }
 
     /**
@@ -228,18 +225,14 @@ final class DaemonProcess implements AutoCloseable {
      * instead of a bare "timed out", and at once if it exits meanwhile.
      */
     void await(String what, BooleanSupplier condition, Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (!process.isAlive()) {
-                fail("rainbowd exited with " + process.exitValue() + " while waiting for " + what + "; stdout:\n" + stdout()
-                        + "\nstderr:\n" + stderr());
-            }
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for " + what + " after " + Slack.describe(timeout) + "; status: "
-                        + status().map(Object::toString).orElse("(no answer)") + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
-            }
-            sleep(10);
+        Poll.until(() -> condition.getAsBoolean() || !process.isAlive(), timeout);
+        if (condition.getAsBoolean()) return;
+        if (!process.isAlive()) {
+            fail("rainbowd exited with " + process.exitValue() + " while waiting for " + what + "; stdout:\n" + stdout()
+                    + "\nstderr:\n" + stderr());
         }
+        fail("timed out waiting for " + what + " after " + Slack.describe(timeout) + "; status: "
+                + status().map(Object::toString).orElse("(no answer)") + "\nstdout:\n" + stdout() + "\nstderr:\n" + stderr());
     }
 
     /** GET through the proxy; a timeout fails with the daemon's log. */
@@ -291,12 +284,8 @@ final class DaemonProcess implements AutoCloseable {
 
     /** Every backend seen is gone (a short grace only for the kernel to finish reaping). */
     void assertBackendsGone() throws IOException {
-        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(2)).toNanos();
-        List<ProcessHandle> alive;
-        while (!(alive = backends.values().stream().filter(ProcessHandle::isAlive).toList()).isEmpty()
-                && System.nanoTime() < deadline) {
-            sleep(20);
-        }
+        List<ProcessHandle> alive = Poll.until(() -> backends.values().stream().filter(ProcessHandle::isAlive).toList(),
+                List::isEmpty, Duration.ofSeconds(2));
         if (!alive.isEmpty()) {
             String names = alive.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList().toString();
             alive.forEach(ProcessHandle::destroyForcibly);
@@ -325,15 +314,6 @@ final class DaemonProcess implements AutoCloseable {
             } catch (Exception e) {
                 // best effort: nothing more we may do
             }
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            fail("interrupted");
         }
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.rainbowd.testing.Demo;
 import dev.rainbowd.testing.Loopback;
+import dev.rainbowd.testing.Poll;
 import dev.rainbowd.testing.Ports;
 import dev.rainbowd.testing.Slack;
 import dev.rainbowd.testing.TestDaemon;
@@ -15,7 +16,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -151,7 +151,7 @@ class DemoAppTest {
 
             TestDaemon.await("the app to say it drains the request", () -> log().contains("SIGTERM: draining 1 in-flight request(s)"),
                     Duration.ofSeconds(10));
-            assertTrue(refusesConnectionsWithin(Slack.of(Duration.ofSeconds(5))), "still accepting after SIGTERM");
+            assertTrue(Poll.until(() -> Loopback.refuses(port), Duration.ofSeconds(5)), "still accepting after SIGTERM");
             assertTrue(app.isAlive(), "exited with the request in flight");
             out.write("lo!".getBytes(UTF_8));
             out.flush();
@@ -211,29 +211,13 @@ class DemoAppTest {
 
     private Process startReady(Map<String, String> env) throws Exception {
         Process p = start(env);
-        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(30)).toNanos();
-        while (!Files.exists(pidFile)) {
-            if (!p.isAlive()) fail("demo exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("out.log")));
-            if (System.nanoTime() > deadline) fail("no pidfile after " + Slack.describe(Duration.ofSeconds(30)));
-            Thread.sleep(20);
-        }
+        Poll.until(() -> Files.exists(pidFile) || !p.isAlive(), Duration.ofSeconds(30));
+        if (Files.exists(pidFile)) return p;
+        if (!p.isAlive()) fail("demo exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("out.log")));
+        fail("no pidfile after " + Slack.describe(Duration.ofSeconds(30)));
         return p;
     }
 
-    private boolean refusesConnectionsWithin(Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                new Socket(InetAddress.getLoopbackAddress(), port).close();
-                Thread.sleep(20);
-            } catch (ConnectException e) {
-                return true;
-            } catch (IOException e) {
-                // reset by a closing listener: try again
-            }
-        }
-        return false;
-    }
 
     private HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10));

@@ -1,7 +1,7 @@
 package dev.rainbowd.hostile;
 
 import dev.rainbowd.testing.Loopback;
-import dev.rainbowd.testing.Slack;
+import dev.rainbowd.testing.Poll;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -266,8 +266,7 @@ final class RecordingBackend implements AutoCloseable {
 
     /** Until the proxy has read all this side sent (bounded: a check that never holds only ends sooner). */
     private static void awaitReadByProxy(Socket s) {
-        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(10)).toNanos();
-        while (!Loopback.readByPeer(s) && System.nanoTime() < deadline) sleep(5);
+        Poll.until(() -> Loopback.readByPeer(s), Duration.ofSeconds(10));
     }
 
     private static void sleep(long ms) {

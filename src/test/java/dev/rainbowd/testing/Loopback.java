@@ -1,6 +1,9 @@
 package dev.rainbowd.testing;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,5 +39,17 @@ public final class Loopback {
             }
         }
         return sent && read;
+    }
+
+    /** True if a connection to 127.0.0.1:{@code port} is refused now: nothing listens there any more. */
+    public static boolean refuses(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false; // reset by a listener that is closing: look again
+        }
     }
 }

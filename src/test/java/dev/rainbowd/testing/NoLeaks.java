@@ -38,16 +38,7 @@ public final class NoLeaks implements BeforeAllCallback, AfterAllCallback {
     public void afterAll(ExtensionContext context) {
         Before before = context.getStore(NS).get("before", Before.class);
         if (before == null) return;
-        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(10)).toNanos();
-        List<String> left;
-        while (!(left = leftBehind(before)).isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        List<String> left = Poll.until(() -> leftBehind(before), List::isEmpty, Duration.ofSeconds(10));
         if (!left.isEmpty()) {
             throw new AssertionError(context.getDisplayName() + " left behind: " + String.join("; ", left));
         }

@@ -140,16 +140,9 @@ public final class TestDaemon implements AutoCloseable {
      * {@code timeout} (what it takes at most on a quiet machine) with {@link Slack}.
      */
     public static void await(String what, BooleanSupplier condition, Duration timeout) {
-        long deadline = System.nanoTime() + Slack.of(timeout).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting for " + what + " after " + Slack.describe(timeout));
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted waiting for " + what);
-            }
-        }
+        if (Poll.until(condition, timeout)) return;
+        fail((Thread.currentThread().isInterrupted() ? "interrupted waiting for " : "timed out waiting for ") + what
+                + " after " + Slack.describe(timeout));
     }
 
     @Override
@@ -160,17 +153,8 @@ public final class TestDaemon implements AutoCloseable {
 
     /** Every process this JVM started (the backends, their children) must be gone. */
     public static void assertNoBackendsLeft() {
-        long deadline = System.nanoTime() + Slack.of(Duration.ofSeconds(5)).toNanos();
-        List<ProcessHandle> left;
-        while (!(left = ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty()
-                && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        List<ProcessHandle> left = Poll.until(() -> ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList(),
+                List::isEmpty, Duration.ofSeconds(5));
         if (!left.isEmpty()) {
             String names = left.stream().map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList().toString();
             left.forEach(ProcessHandle::destroyForcibly);
