@@ -484,54 +484,47 @@ class ProxyHostileInputTest {
     @ParameterizedTest(name = "response buffer {0}")
     @ValueSource(booleans = {true, false})
     void aHeadAnsweredChunkedStaysChunkedWithoutALength(boolean responseBuffer) throws Exception {
-        responseBuffer(responseBuffer);
-        try (Socket s = Raw.connect(port(), 10_000)) {
-            Raw.write(s, Raw.ascii("HEAD /head-chunked HTTP/1.1\r\nHost: x\r\n\r\n"));
-            Raw.Resp r = Raw.read(s.getInputStream(), true);
-            assertEquals(200, r.status(), r.toString());
-            assertNull(r.headers().get("content-length"), r.toString());
-            assertEquals(List.of("chunked"), r.headers().get("transfer-encoding"), r.toString());
-            assertTheConnectionServesTheNextRequest(s);
-        }
+        Raw.Resp r = bodiless("HEAD /head-chunked HTTP/1.1\r\nHost: x\r\n\r\n", responseBuffer);
+        assertEquals(200, r.status(), r.toString());
+        assertNull(r.headers().get("content-length"), r.toString());
+        assertEquals(List.of("chunked"), r.headers().get("transfer-encoding"), r.toString());
     }
 
     @ParameterizedTest(name = "response buffer {0}")
     @ValueSource(booleans = {true, false})
     void aHeadWithTheLengthOfItsGetKeepsIt(boolean responseBuffer) throws Exception {
-        responseBuffer(responseBuffer);
-        try (Socket s = Raw.connect(port(), 10_000)) {
-            Raw.write(s, Raw.ascii("HEAD /head-length HTTP/1.1\r\nHost: x\r\n\r\n"));
-            Raw.Resp r = Raw.read(s.getInputStream(), true);
-            assertEquals(List.of("1234"), r.headers().get("content-length"), r.toString());
-            assertTheConnectionServesTheNextRequest(s);
-        }
+        Raw.Resp r = bodiless("HEAD /head-length HTTP/1.1\r\nHost: x\r\n\r\n", responseBuffer);
+        assertEquals(List.of("1234"), r.headers().get("content-length"), r.toString());
     }
 
     @ParameterizedTest(name = "response buffer {0}")
     @ValueSource(booleans = {true, false})
     void aNotModifiedWithoutALengthGetsNone(boolean responseBuffer) throws Exception {
-        responseBuffer(responseBuffer);
-        try (Socket s = Raw.connect(port(), 10_000)) {
-            Raw.write(s, Raw.ascii("GET /not-modified HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n"));
-            Raw.Resp r = Raw.read(s.getInputStream(), true);
-            assertEquals(304, r.status(), r.toString());
-            assertNull(r.headers().get("content-length"), r.toString());
-            assertNull(r.headers().get("transfer-encoding"), r.toString());
-            assertEquals(List.of("\"v1\""), r.headers().get("etag"), r.toString());
-            assertTheConnectionServesTheNextRequest(s);
-        }
+        Raw.Resp r = bodiless("GET /not-modified HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n\r\n", responseBuffer);
+        assertEquals(304, r.status(), r.toString());
+        assertNull(r.headers().get("content-length"), r.toString());
+        assertNull(r.headers().get("transfer-encoding"), r.toString());
+        assertEquals(List.of("\"v1\""), r.headers().get("etag"), r.toString());
     }
 
-    private void responseBuffer(boolean on) {
+    /**
+     * Sends {@code request}, whose response has no body, with the response buffer on or off; reads
+     * that response's head, and checks the connection then serves the next request (no body bytes
+     * came between them).
+     */
+    private Raw.Resp bodiless(String request, boolean responseBuffer) throws IOException {
         Buffering b = traffic.settings().buffering();
-        traffic.settings(traffic.settings().withBuffering(new Buffering(b.requests(), b.maxRequestBody(), on ? b.maxResponseBuffer() : 0)));
-    }
-
-    private static void assertTheConnectionServesTheNextRequest(Socket s) throws IOException {
-        Raw.write(s, Raw.ascii("GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-        Raw.Resp next = Raw.read(s.getInputStream(), false);
-        assertEquals(200, next.status(), next.toString());
-        assertEquals("ok /next", next.text());
+        traffic.settings(traffic.settings().withBuffering(
+                new Buffering(b.requests(), b.maxRequestBody(), responseBuffer ? b.maxResponseBuffer() : 0)));
+        try (Socket s = Raw.connect(port(), 10_000)) {
+            Raw.write(s, Raw.ascii(request));
+            Raw.Resp r = Raw.read(s.getInputStream(), true);
+            Raw.write(s, Raw.ascii("GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            Raw.Resp next = Raw.read(s.getInputStream(), false);
+            assertEquals(200, next.status(), next.toString());
+            assertEquals("ok /next", next.text());
+            return r;
+        }
     }
 
     // ---- header sizes -----------------------------------------------------------------------
